@@ -1,0 +1,100 @@
+# bespin.platform: every target does its own prerequisites, so a new user
+# needs only `make demo` (the sandbox and the whole platform) or `make test`
+# (everything CI checks).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+PYTHON ?= $(shell $(ROOT)/scripts/find-python)
+# The collection as Ansible expects to find it: ansible_collections/bespin/platform.
+COLLECTIONS := $(VENV)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/bespin/platform
+# The setup stamp changes whenever a pinned requirement changes.
+SETUP_KEY := $(shell cat requirements/dev.txt requirements/constraints.txt sandbox/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+SETUP_STAMP := $(VENV)/.setup-$(SETUP_KEY)
+TOOLS_ENV := $(ROOT)/.cache/tools.env
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_HOME := $(ROOT)/.cache/ansible
+
+.PHONY: help setup venv tools test lint unit sanity integration molecule changelog build constraints clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: venv tools ## Install the pinned toolchain and build the sandbox tools (idempotent).
+
+# The Python side alone: enough for lint, sanity and unit tests.
+venv: $(SETUP_STAMP) $(COLLECTION_LINK)
+
+$(SETUP_STAMP): requirements/dev.txt requirements/constraints.txt sandbox/pyproject.toml
+	@echo "setup: Python toolchain in .venv with $(PYTHON)"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	    -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e sandbox
+	rm -f $(VENV)/.setup-*
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(ROOT) $@
+
+# Kubernetes control plane, kwok and helm, built from their Go modules into a
+# cache outside the checkout; a no-op unless a pinned version changed.
+tools: $(SETUP_STAMP)
+	@mkdir -p $(dir $(TOOLS_ENV))
+	@bin_dir=$$(sandbox/scripts/build-tools.sh | tail -n 1); \
+	  for tool in kubectl helm; do ln -sfn "$$bin_dir/$$tool" $(BIN)/$$tool; done; \
+	  echo "BESPIN_TOOLS_BIN=$$bin_dir" > $(TOOLS_ENV)
+
+test: setup lint sanity ## Everything CI checks; ends with pytest's summary.
+	$(BIN)/pytest tests
+
+lint: venv ## ruff and ansible-lint (production profile).
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint --profile production
+
+unit: venv ## Unit tests (no sandbox).
+	$(BIN)/pytest tests/unit
+
+integration: setup ## Integration tests against the sandbox.
+	$(BIN)/pytest tests/integration
+
+molecule: setup ## Every role's molecule scenario against the sandbox.
+	$(BIN)/pytest tests/molecule
+
+# ansible-test needs the collection at a real .../ansible_collections/bespin/platform
+# path (it resolves symlinks), so it runs on a copy of the files git would ship,
+# kept outside this work tree (inside it, ansible-test would ask git, which ignores it).
+SANITY_TREE := $(HOME)/.cache/bespin-platform/sanity/ansible_collections/bespin/platform
+sanity: venv ## ansible-test sanity, without Docker.
+	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
+	git ls-files --cached --others --exclude-standard -z \
+	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
+	  | tar --null -cf - -T - | tar -xf - -C $(SANITY_TREE)
+	@# Seed ansible-test's pip bootstrap cache (its download host is unreachable here).
+	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
+	  install -D -m 0644 scripts/get-pip-offline.py $(HOME)/.ansible/test/cache/get_pip_$${pip_version//./_}.py
+	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
+
+changelog: venv ## Render CHANGELOG.rst from changelogs/fragments.
+	$(BIN)/antsibull-changelog release --version $$(awk '/^version:/ {print $$2}' galaxy.yml)
+
+build: venv ## Build the collection tarball.
+	$(BIN)/ansible-galaxy collection build --force --output-path $(ROOT)
+
+constraints: ## Re-pin every transitive dependency (needs the registries).
+	rm -rf $(ROOT)/.cache/pin && $(PYTHON) -m venv $(ROOT)/.cache/pin
+	$(ROOT)/.cache/pin/bin/pip install --quiet -r requirements/dev.txt
+	$(ROOT)/.cache/pin/bin/pip freeze --exclude-editable > requirements/constraints.txt
+
+clean: ## Remove the venv and caches in the checkout (not the Go build cache).
+	rm -rf $(VENV) $(ROOT)/.cache

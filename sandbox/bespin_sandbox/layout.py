@@ -1,0 +1,87 @@
+"""Where the sandbox keeps its state and which loopback ports it listens on.
+
+Everything lives under one folder (``.sandbox/`` in the checkout by default,
+gitignored) so that ``sandbox down`` plus ``rm -rf`` leaves nothing behind, and
+a second sandbox (tests of the lifecycle itself) can run beside the first with
+its own folder and port base.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: Path
+    port_base: int
+
+    @classmethod
+    def from_env(cls) -> Layout:
+        root = Path(os.environ.get("BESPIN_SANDBOX_DIR", REPO_ROOT / ".sandbox")).resolve()
+        return cls(root=root, port_base=int(os.environ.get("BESPIN_SANDBOX_PORT_BASE", "36000")))
+
+    # Folders -----------------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def etcd_data_dir(self) -> Path:
+        return self.root / "etcd"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.root / "kubeconfig"
+
+    @property
+    def topology_file(self) -> Path:
+        """The topology the running sandbox was seeded from."""
+        return self.root / "topology.yml"
+
+    @property
+    def seed_file(self) -> Path:
+        """The objects that existed right after seeding (what ``reset`` keeps)."""
+        return self.root / "seed.json"
+
+    # Ports (all on loopback) ---------------------------------------------------
+    @property
+    def etcd_client_port(self) -> int:
+        return self.port_base + 1
+
+    @property
+    def etcd_peer_port(self) -> int:
+        return self.port_base + 2
+
+    @property
+    def apiserver_port(self) -> int:
+        return self.port_base + 443
+
+    @property
+    def controller_manager_port(self) -> int:
+        return self.port_base + 257
+
+    @property
+    def scheduler_port(self) -> int:
+        return self.port_base + 259
+
+    @property
+    def kwok_port(self) -> int:
+        return self.port_base + 247
+
+    @property
+    def apiserver_url(self) -> str:
+        return f"https://{LOOPBACK}:{self.apiserver_port}"

@@ -1,0 +1,144 @@
+"""Keys and certificates of the local control plane.
+
+Made once per sandbox folder and kept across ``up``/``down`` so that a
+kubeconfig handed out earlier stays valid. Files are written 0600.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+_VALIDITY = datetime.timedelta(days=3650)
+# The ClusterIP of the `kubernetes` Service in the sandbox's service range.
+SERVICE_CLUSTER_IP_RANGE = "10.100.0.0/16"
+_KUBERNETES_SERVICE_IP = "10.100.0.1"
+
+
+@dataclass(frozen=True)
+class Pki:
+    directory: Path
+
+    @property
+    def ca_cert(self) -> Path:
+        return self.directory / "ca.crt"
+
+    @property
+    def ca_key(self) -> Path:
+        return self.directory / "ca.key"
+
+    @property
+    def serving_cert(self) -> Path:
+        return self.directory / "apiserver.crt"
+
+    @property
+    def serving_key(self) -> Path:
+        return self.directory / "apiserver.key"
+
+    @property
+    def admin_cert(self) -> Path:
+        return self.directory / "admin.crt"
+
+    @property
+    def admin_key(self) -> Path:
+        return self.directory / "admin.key"
+
+    @property
+    def service_account_key(self) -> Path:
+        return self.directory / "sa.key"
+
+    @property
+    def service_account_pub(self) -> Path:
+        return self.directory / "sa.pub"
+
+    def ensure(self) -> None:
+        """Create whatever is missing; existing material is kept."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not (self.ca_cert.exists() and self.ca_key.exists()):
+            key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bespin-sandbox-ca")])
+            cert = (
+                _builder(name, name, key.public_key())
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(
+                    x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+                )
+                .sign(key, hashes.SHA256())
+            )
+            _write_key(self.ca_key, key)
+            _write(self.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+        if not self.serving_cert.exists():
+            sans = [
+                x509.DNSName("localhost"),
+                x509.DNSName("kubernetes"),
+                x509.DNSName("kubernetes.default"),
+                x509.DNSName("kubernetes.default.svc"),
+                x509.DNSName("kubernetes.default.svc.cluster.local"),
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.IPAddress(ipaddress.ip_address(_KUBERNETES_SERVICE_IP)),
+            ]
+            self._issue(self.serving_cert, self.serving_key, "kube-apiserver", None, sans, server=True)
+        if not self.admin_cert.exists():
+            # system:masters is bound to cluster-admin by the apiserver's bootstrap policy.
+            self._issue(self.admin_cert, self.admin_key, "bespin-admin", "system:masters", [], server=False)
+        if not self.service_account_key.exists():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            _write_key(self.service_account_key, key)
+            _write(
+                self.service_account_pub,
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                ),
+            )
+
+    def _issue(self, cert_path, key_path, common_name, organization, sans, server):
+        ca_key = serialization.load_pem_private_key(self.ca_key.read_bytes(), password=None)
+        ca_cert = x509.load_pem_x509_certificate(self.ca_cert.read_bytes())
+        key = ec.generate_private_key(ec.SECP256R1())
+        attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+        if organization:
+            attributes.insert(0, x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        builder = _builder(x509.Name(attributes), ca_cert.subject, key.public_key()).add_extension(
+            x509.ExtendedKeyUsage([usage]), critical=False
+        )
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        _write_key(key_path, key)
+        _write(cert_path, builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+
+
+def _builder(subject, issuer, public_key) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + _VALIDITY)
+    )
+
+
+def _write_key(path: Path, key) -> None:
+    _write(
+        path,
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        ),
+    )
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)

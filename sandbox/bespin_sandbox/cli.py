@@ -58,10 +58,10 @@ def log(message: str) -> None:
 
 def _print_status(sandbox: Sandbox) -> int:
     rows = sandbox.status()
-    print(f"{'COMPONENT':<24} {'PID':>8}  {'HEALTH':<9} ADDRESS")
+    print(f"{'SERVICE':<12} {'COMPONENT':<24} {'PID':>8}  {'HEALTH':<9} ADDRESS")
     for row in rows:
         health = "healthy" if row.healthy else ("unhealthy" if row.pid else "stopped")
-        print(f"{row.name:<24} {row.pid or '-':>8}  {health:<9} {row.url}")
+        print(f"{row.service:<12} {row.name:<24} {row.pid or '-':>8}  {health:<9} {row.url}")
     print(f"state: {sandbox.layout.root}")
     return 0 if all(row.healthy for row in rows) else 3
 

@@ -82,6 +82,49 @@ class Layout:
     def kwok_port(self) -> int:
         return self.port_base + 247
 
+    # Part 2 services: one port each, kept here so no two services ever collide.
+    @property
+    def aws_port(self) -> int:
+        """moto and our EKS add-on / Pod Identity APIs, behind one endpoint."""
+        return self.port_base + 500
+
+    @property
+    def azure_arm_port(self) -> int:
+        """The Azure Resource Manager stand-in (HTTPS proxy for management.azure.com)."""
+        return self.port_base + 510
+
+    @property
+    def azure_identity_port(self) -> int:
+        """The managed-identity token endpoint azure.azcollection authenticates against."""
+        return self.port_base + 511
+
+    @property
+    def azurite_blob_port(self) -> int:
+        return self.port_base + 520
+
+    @property
+    def redis_ports(self) -> tuple[int, int]:
+        """Primary, replica."""
+        return (self.port_base + 379, self.port_base + 380)
+
+    @property
+    def sentinel_ports(self) -> tuple[int, int, int]:
+        return (self.port_base + 381, self.port_base + 382, self.port_base + 383)
+
+    @property
+    def kube_proxy_port(self) -> int:
+        """The fault-injecting proxy in front of kube-apiserver that the kubeconfig points at."""
+        return self.port_base + 444
+
+    @property
+    def writes_dir(self) -> Path:
+        """One journal of mutating requests per service (see accounting.py)."""
+        return self.root / "writes"
+
+    @property
+    def faults_file(self) -> Path:
+        return self.root / "faults.json"
+
     @property
     def apiserver_url(self) -> str:
         return f"https://{LOOPBACK}:{self.apiserver_port}"

@@ -102,6 +102,11 @@ def _start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
+def process_running(pid: int) -> bool:
+    """True for a live process; False once it has exited (even if not yet reaped)."""
+    return _start_time(pid) is not None
+
+
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)

@@ -78,6 +78,36 @@ class Topology:
     nodegroups: tuple[NodeGroup, ...]
     source: str = ""
 
+    @property
+    def node_count(self) -> int:
+        return sum(group.count for group in self.nodegroups)
+
+    def same_cluster_as(self, other: Topology) -> bool:
+        return self.to_document() == other.to_document()
+
+    def to_document(self) -> dict:
+        """The topology as a file again (what `load` reads)."""
+        return {
+            "cluster": {
+                "name": self.cluster_name,
+                "region": self.region,
+                "kubernetes_version": self.kubernetes_version,
+                "vpc_cidr": self.vpc_cidr,
+            },
+            "nodegroups": [
+                {
+                    "name": g.name,
+                    "instance_type": g.instance_type,
+                    "zones": list(g.zones),
+                    "count": g.count,
+                    "labels": dict(g.labels),
+                    "taints": [t.as_k8s() for t in g.taints],
+                    "capacity_type": g.capacity_type,
+                }
+                for g in self.nodegroups
+            ],
+        }
+
     def subnet_for(self, zone: str) -> ipaddress.IPv4Network:
         subnets = ipaddress.ip_network(self.vpc_cidr).subnets(new_prefix=_SUBNET_PREFIX)
         for index, subnet in enumerate(subnets):

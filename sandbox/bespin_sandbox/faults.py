@@ -1,0 +1,89 @@
+"""Fault injection: a plan of failure rates per service, shared by every emulator.
+
+``sandbox faults set aws throttling=0.2`` writes the plan to
+``<sandbox>/faults.json``; each emulator's request handler asks
+``FaultPlan.decide`` before serving a request. Decisions are deterministic: a
+seeded generator per service, so the same sequence of requests meets the same
+faults on every run.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from pathlib import Path
+
+# The faults each service knows, and what a client sees.
+KNOWN_FAULTS: dict[str, tuple[str, ...]] = {
+    # Throttling: 400 ThrottlingException (or 429 TooManyRequestsException for REST APIs).
+    "aws": ("throttling", "error500", "error503", "latency"),
+    # 429 with a Retry-After header, 500, added latency.
+    "azure": ("throttling", "error500", "latency"),
+    # 429 with Retry-After, 500, 503, a reset TCP connection, added latency.
+    "kubernetes": ("throttling", "error500", "error503", "reset", "latency"),
+}
+LATENCY_SECONDS = 0.25
+
+
+class FaultError(ValueError):
+    pass
+
+
+class FaultPlan:
+    """Reads the plan file (re-read when it changes) and decides per request."""
+
+    def __init__(self, path: Path, service: str):
+        self.path = path
+        self.service = service
+        self._lock = threading.Lock()
+        self._mtime: float | None = None
+        self._rates: dict[str, float] = {}
+        self._random = random.Random(0)  # noqa: S311 - reproducible, not secret
+
+    def decide(self) -> str | None:
+        """The fault to inject into this request, or None to serve it normally."""
+        with self._lock:
+            self._reload()
+            if not self._rates:
+                return None
+            draw = self._random.random()
+            for fault, rate in sorted(self._rates.items()):
+                if draw < rate:
+                    return fault
+                draw -= rate
+            return None
+
+    def _reload(self) -> None:
+        try:
+            mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            self._rates, self._mtime = {}, None
+            return
+        if mtime == self._mtime:
+            return
+        plan = json.loads(self.path.read_text() or "{}")
+        self._mtime = mtime
+        self._rates = plan.get("services", {}).get(self.service, {})
+        self._random = random.Random(f"{plan.get('seed', 0)}/{self.service}")  # noqa: S311
+
+
+def set_faults(path: Path, service: str, rates: dict[str, float], seed: int = 0) -> dict:
+    if service not in KNOWN_FAULTS:
+        raise FaultError(f"unknown service {service!r}; known: {', '.join(KNOWN_FAULTS)}")
+    for fault, rate in rates.items():
+        if fault not in KNOWN_FAULTS[service]:
+            raise FaultError(f"{service} has no fault {fault!r}; known: {', '.join(KNOWN_FAULTS[service])}")
+        if not 0 <= rate <= 1:
+            raise FaultError(f"{service} {fault}: rate {rate} must be between 0 and 1")
+    plan = json.loads(path.read_text()) if path.exists() else {}
+    plan["seed"] = seed
+    plan.setdefault("services", {})[service] = rates
+    if sum(rates.values()) > 1:
+        raise FaultError(f"{service}: the rates add up to more than 1")
+    path.write_text(json.dumps(plan, indent=2))
+    return plan
+
+
+def clear_faults(path: Path) -> None:
+    path.unlink(missing_ok=True)

@@ -10,10 +10,13 @@ sandbox reset                  back to the freshly seeded state, no restart
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 
+from . import accounting
 from .cluster import ClusterError
+from .faults import KNOWN_FAULTS, FaultError, clear_faults, set_faults
 from .processes import ProcessError
 from .sandbox import Sandbox
 from .tools import ToolsError
@@ -30,6 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="show each component, its pid, address and health")
     commands.add_parser("env", help="print export lines for the sandbox's settings")
     commands.add_parser("reset", help="delete everything created since seeding")
+    writes = commands.add_parser("writes", help="count mutating requests by service and verb")
+    writes.add_argument("--mark", action="store_true", help="print a token that stands for 'now'")
+    writes.add_argument("--since", metavar="TOKEN", help="count only writes after this token")
+    writes.add_argument("--json", action="store_true", help="print the counts as JSON")
+    faults = commands.add_parser("faults", help="inject failures (deterministic, seeded)")
+    fault_commands = faults.add_subparsers(dest="fault_command", required=True)
+    fault_set = fault_commands.add_parser("set", help="set the fault rates of one service")
+    fault_set.add_argument("service", choices=sorted(KNOWN_FAULTS))
+    fault_set.add_argument("rates", nargs="+", metavar="FAULT=RATE")
+    fault_set.add_argument("--seed", type=int, default=0)
+    fault_commands.add_parser("clear", help="serve every request normally again")
+    fault_commands.add_parser("show", help="print the current fault plan")
     args = parser.parse_args(argv)
 
     sandbox = Sandbox()
@@ -45,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"export {name}={shlex.quote(value)}")
         elif args.command == "reset":
             sandbox.reset(log=log)
-    except (TopologyError, ProcessError, ClusterError, ToolsError) as exc:
+        elif args.command == "writes":
+            return _writes(sandbox, args)
+        elif args.command == "faults":
+            return _faults(sandbox, args)
+    except (TopologyError, ProcessError, ClusterError, ToolsError, FaultError) as exc:
         print(f"sandbox {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -54,6 +73,39 @@ def main(argv: list[str] | None = None) -> int:
 def log(message: str) -> None:
     """Progress goes to stderr: stdout is kept for `env`, which a shell evaluates."""
     print(message, file=sys.stderr)
+
+
+def _writes(sandbox: Sandbox, args: argparse.Namespace) -> int:
+    directory = sandbox.layout.writes_dir
+    if args.mark:
+        print(accounting.mark(directory))
+        return 0
+    summary = accounting.summarize(accounting.writes_since(directory, args.since))
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+        return 0
+    total = sum(count for verbs in summary.values() for verb, count in verbs.items() if "dry-run" not in verb)
+    for service, verbs in summary.items():
+        print(f"{service:<12} " + ", ".join(f"{verb} {count}" for verb, count in verbs.items()))
+    print(f"total writes: {total}")
+    return 0
+
+
+def _faults(sandbox: Sandbox, args: argparse.Namespace) -> int:
+    path = sandbox.layout.faults_file
+    if args.fault_command == "set":
+        rates = {}
+        for item in args.rates:
+            fault, _, rate = item.partition("=")
+            try:
+                rates[fault] = float(rate)
+            except ValueError as exc:
+                raise FaultError(f"{item!r}: expected FAULT=RATE with a rate between 0 and 1") from exc
+        set_faults(path, args.service, rates, seed=args.seed)
+    elif args.fault_command == "clear":
+        clear_faults(path)
+    print(path.read_text() if path.exists() else "{}")
+    return 0
 
 
 def _print_status(sandbox: Sandbox) -> int:

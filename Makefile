@@ -17,17 +17,24 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/bespin/platform
 SETUP_KEY := $(shell cat requirements/dev.txt requirements/constraints.txt sandbox/pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 SETUP_STAMP := $(VENV)/.setup-$(SETUP_KEY)
 TOOLS_ENV := $(ROOT)/.cache/tools.env
+# azure.azcollection's requirements.txt, inside the installed `ansible` package.
+AZURE_REQUIREMENTS := $(BIN)/python -c 'import os, ansible_collections.azure.azcollection as c; \
+	print(os.path.join(list(c.__path__)[0], "requirements.txt"))'
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(ROOT)/.cache/ansible
 
-.PHONY: help setup venv tools test lint unit sanity integration molecule changelog build constraints clean
+.PHONY: help setup venv system-packages tools test lint unit sanity integration molecule changelog build constraints clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup: venv tools ## Install the pinned toolchain and build the sandbox tools (idempotent).
+setup: venv system-packages tools ## Install the pinned toolchain and build the sandbox tools (idempotent).
+
+# Debian packages the sandbox runs (Redis with Sentinel); skipped when present.
+system-packages:
+	scripts/install-system-packages.sh
 
 # The Python side alone: enough for lint, sanity and unit tests.
 venv: $(SETUP_STAMP) $(COLLECTION_LINK)
@@ -38,6 +45,8 @@ $(SETUP_STAMP): requirements/dev.txt requirements/constraints.txt sandbox/pyproj
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 	    -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	    -r $$($(AZURE_REQUIREMENTS)) -c requirements/constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e sandbox
 	rm -f $(VENV)/.setup-*
 	touch $@
@@ -94,6 +103,7 @@ build: venv ## Build the collection tarball.
 constraints: ## Re-pin every transitive dependency (needs the registries).
 	rm -rf $(ROOT)/.cache/pin && $(PYTHON) -m venv $(ROOT)/.cache/pin
 	$(ROOT)/.cache/pin/bin/pip install --quiet -r requirements/dev.txt
+	$(ROOT)/.cache/pin/bin/pip install --quiet -r $$($(subst $(BIN),$(ROOT)/.cache/pin/bin,$(AZURE_REQUIREMENTS)))
 	$(ROOT)/.cache/pin/bin/pip freeze --exclude-editable > requirements/constraints.txt
 
 clean: ## Remove the venv and caches in the checkout (not the Go build cache).

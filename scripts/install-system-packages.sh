@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the sandbox runs, when they are missing:
+# redis-server and redis-sentinel (the session store's twin).
+set -euo pipefail
+packages=(redis-server redis-sentinel)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-system-packages: installing ${missing[*]}"
+$sudo apt-get update -qq
+# The sandbox starts its own instances on its own ports; the packages' system
+# services (started by apt only where systemd runs) are not used.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -86,7 +86,10 @@ molecule: setup ## Every role's molecule scenario against the sandbox.
 SANITY_TREE := $(HOME)/.cache/bespin-platform/sanity/ansible_collections/bespin/platform
 sanity: venv ## ansible-test sanity, without Docker.
 	rm -rf $(SANITY_TREE) && mkdir -p $(SANITY_TREE)
+	@# What the collection ships (galaxy.yml's build_ignore) plus tests/; the sandbox
+	@# and the build scripts are not collection content (ruff checks them).
 	git ls-files --cached --others --exclude-standard -z \
+	  | grep -zvE '^(sandbox|scripts|benchmarks|requirements|\.ci)/' \
 	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
 	  | tar --null -cf - -T - | tar -xf - -C $(SANITY_TREE)
 	@# Seed ansible-test's pip bootstrap cache (its download host is unreachable here).

@@ -96,7 +96,7 @@ def _faults(sandbox: Sandbox, args: argparse.Namespace) -> int:
     if args.fault_command == "set":
         rates = {}
         for item in args.rates:
-            fault, _, rate = item.partition("=")
+            fault, _sep, rate = item.partition("=")
             try:
                 rates[fault] = float(rate)
             except ValueError as exc:

@@ -36,11 +36,7 @@ var tools = map[string]func() int{
 }
 
 func main() {
-	name := filepath.Base(os.Args[0])
-	// Tolerate "kubectl.exe"-style or versioned names such as kubectl-1.36.
-	name = strings.TrimSuffix(name, filepath.Ext(name))
-
-	run, ok := tools[name]
+	run, ok := tools[filepath.Base(os.Args[0])]
 	if !ok && len(os.Args) > 1 {
 		// Invoked as bespin-kube (or any other name): the tool is the first
 		// argument. Drop our own name so the tool sees a normal argv.

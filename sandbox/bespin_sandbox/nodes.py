@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 from .instance_types import INSTANCE_TYPES
 from .topology import SimulatedNode, Topology
 
@@ -11,6 +14,10 @@ KWOK_ANNOTATION = {"kwok.x-k8s.io/node": "fake"}
 CONTROLLER_TAINT_PREFIX = "node.kubernetes.io/"
 # A kubelet version string of the shape EKS AMIs report.
 _KUBELET_VERSION = "v{version}.0-eks-bespin"
+
+
+def _uuid(instance_id: str, purpose: str) -> uuid.UUID:
+    return uuid.UUID(hashlib.sha256(f"{instance_id}/{purpose}".encode()).hexdigest()[:32])
 
 
 def seeded_labels(node: SimulatedNode, topology: Topology) -> dict[str, str]:
@@ -67,9 +74,12 @@ def manifest(node: SimulatedNode, topology: Topology) -> dict:
                 "containerRuntimeVersion": "containerd://2.1.4",
                 "kubeletVersion": _KUBELET_VERSION.format(version=topology.kubernetes_version),
                 "kubeProxyVersion": "",
-                "machineID": node.instance_id.replace("i-", "ec2").ljust(32, "0"),
-                "systemUUID": node.instance_id.replace("i-", "ec2").ljust(32, "0"),
-                "bootID": node.instance_id[2:].ljust(32, "0"),
+                # EC2 machines report an "ec2"-prefixed system UUID; boot ids are UUIDs.
+                # (Always strings with letters or dashes: kwok's templates would turn an
+                # all-digit value into a number and fail to patch the node.)
+                "machineID": _uuid(node.instance_id, "machine").hex,
+                "systemUUID": "ec2" + str(_uuid(node.instance_id, "system"))[3:],
+                "bootID": str(_uuid(node.instance_id, "boot")),
             },
         },
     }

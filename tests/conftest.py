@@ -21,6 +21,9 @@ from bespin_sandbox.sandbox import Sandbox
 # The venv's commands (sandbox, ansible-playbook, kubectl, helm), also when pytest
 # is started as .venv/bin/pytest without activating the venv.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# `make setup` links this checkout as <venv>/collections/ansible_collections/bespin/platform:
+# unit tests import our module_utils by their collection names from there.
+sys.path.insert(0, str(Path(sys.prefix) / "collections"))
 
 
 def run_sandbox(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

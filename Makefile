@@ -92,6 +92,11 @@ sanity: venv ## ansible-test sanity, without Docker.
 	  | grep -zvE '^(sandbox|scripts|benchmarks|requirements|\.ci)/' \
 	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
 	  | tar --null -cf - -T - | tar -xf - -C $(SANITY_TREE)
+	@# The dependency collections beside ours, where ansible-test looks for them.
+	for namespace in kubernetes amazon community azure; do \
+	  ln -sfn $$($(BIN)/python -c "import ansible_collections, os; print(os.path.join(list(ansible_collections.__path__)[-1], '$$namespace'))") \
+	    $(SANITY_TREE)/../../$$namespace; \
+	done
 	@# Seed ansible-test's pip bootstrap cache (its download host is unreachable here).
 	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
 	  install -D -m 0644 scripts/get-pip-offline.py $(HOME)/.ansible/test/cache/get_pip_$${pip_version//./_}.py

@@ -5,7 +5,7 @@ DOCUMENTATION = r"""
 name: eks_nodes
 short_description: The nodes of a Kubernetes (EKS) cluster as inventory hosts
 version_added: 0.1.0
-author: bespin.platform maintainers
+author: bespin.platform maintainers (@bespin)
 description:
   - One host per Kubernetes node, read from the Kubernetes API with one LIST.
   - The host variable C(k8s_node) holds the node's current state (name, labels, taints, zone, region,

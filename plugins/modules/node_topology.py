@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 module: node_topology
 short_description: Label and taint many Kubernetes nodes in one call
 version_added: 0.1.0
-author: bespin.platform maintainers
+author: bespin.platform maintainers (@bespin)
 description:
   - Makes the labels and taints of a set of nodes match a declared topology.
   - Reads every node with one LIST, then sends one conditional patch per node that actually needs a change,
@@ -55,9 +55,11 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Only the LIST request is sent; the result says what would change.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Labels and taints of each changed node, before and after.
 requirements:
@@ -148,7 +150,7 @@ def argument_spec():
     spec.update(
         nodes=dict(type="dict", required=True),
         owned_label_prefixes=dict(type="list", elements="str", default=[]),
-        owned_taint_keys=dict(type="list", elements="str", default=[]),
+        owned_taint_keys=dict(type="list", elements="str", default=[], no_log=False),  # taint names, not secrets
         missing_nodes=dict(type="str", choices=["fail", "warn", "skip"], default="fail"),
         parallelism=dict(type="int", default=10),
     )

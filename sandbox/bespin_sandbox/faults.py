@@ -81,7 +81,10 @@ def set_faults(path: Path, service: str, rates: dict[str, float], seed: int = 0)
     plan.setdefault("services", {})[service] = rates
     if sum(rates.values()) > 1:
         raise FaultError(f"{service}: the rates add up to more than 1")
-    path.write_text(json.dumps(plan, indent=2))
+    # Write-then-rename: an emulator reading the plan never sees half a file.
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(plan, indent=2))
+    partial.replace(path)
     return plan
 
 

@@ -35,6 +35,10 @@ CLIENT_IDENTITIES = {
     "kube-scheduler": ("system:kube-scheduler", None),
     "kwok": ("system:kwok", "system:masters"),
 }
+# The fault proxy's own identity towards the apiserver's request-header
+# authentication (--requestheader-allowed-names); no kubeconfig is made for it.
+FRONT_PROXY_IDENTITY = "front-proxy"
+FRONT_PROXY_USER = "bespin-kube-fault-proxy"
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,10 @@ class Pki:
                 x509.IPAddress(ipaddress.ip_address(_KUBERNETES_SERVICE_IP)),
             ]
             self._issue(self.serving_cert, self.serving_key, "kube-apiserver", None, sans, server=True)
-        for identity, (common_name, organization) in CLIENT_IDENTITIES.items():
+        for identity, (common_name, organization) in {
+            **CLIENT_IDENTITIES,
+            FRONT_PROXY_IDENTITY: (FRONT_PROXY_USER, None),
+        }.items():
             if not self.client_cert(identity).exists():
                 self._issue(
                     self.client_cert(identity), self.client_key(identity), common_name, organization, [], server=False

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from ..layout import Layout
+from .aws import AwsService
 from .base import Component, Service
 from .kubernetes import KubernetesService
+from .redis import RedisService
 
 
 def all_services(layout: Layout) -> list[Service]:
-    return [KubernetesService(layout)]
+    return [KubernetesService(layout), AwsService(layout), RedisService(layout)]
 
 
 __all__ = ["Component", "Service", "all_services"]

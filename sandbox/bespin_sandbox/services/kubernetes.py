@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import ssl
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,12 +20,13 @@ import yaml
 
 from .. import cluster
 from ..layout import LOOPBACK, Layout
-from ..pki import CLIENT_IDENTITIES, SERVICE_CLUSTER_IP_RANGE, Pki
+from ..pki import CLIENT_IDENTITIES, FRONT_PROXY_IDENTITY, FRONT_PROXY_USER, SERVICE_CLUSTER_IP_RANGE, Pki
 from ..tools import tool
 from ..topology import Topology, load
 from .base import Component, Service, http_ok, unverified_tls
 
 CONTEXT = "sandbox"
+# The authenticating proxy's identity: the apiserver trusts its X-Remote-User/X-Remote-Group headers.
 # Simulated pods get addresses from the VPC range, as with the VPC CNI.
 POD_CIDR = "10.0.128.0/17"
 AUDIT_LOG = "kubernetes.audit.log"
@@ -82,6 +85,10 @@ class KubernetesService(Service):
         if not (self.layout.etcd_data_dir / "member").exists():
             self.layout.seed_file.unlink(missing_ok=True)  # a new etcd: the old snapshot means nothing
 
+    @property
+    def kube_proxy_url(self) -> str:
+        return f"https://{LOOPBACK}:{self.layout.kube_proxy_port}"
+
     def kubeconfig_for(self, identity: str) -> Path:
         return self.layout.kubeconfig if identity == "admin" else self.layout.root / f"kubeconfig-{identity}"
 
@@ -104,6 +111,7 @@ class KubernetesService(Service):
         kcm_url = f"https://{LOOPBACK}:{layout.controller_manager_port}"
         scheduler_url = f"https://{LOOPBACK}:{layout.scheduler_port}"
         kwok_url = f"http://{LOOPBACK}:{layout.kwok_port}"
+        fault_proxy_health = f"{self.kube_proxy_url}/bespin-kube-proxy/healthz"
         return [
             Component(
                 "etcd",
@@ -137,6 +145,12 @@ class KubernetesService(Service):
                     f"--tls-cert-file={pki.serving_cert}",
                     f"--tls-private-key-file={pki.serving_key}",
                     f"--client-ca-file={pki.ca_cert}",
+                    # Request-header authentication, for the fault-injecting proxy users reach us through.
+                    f"--requestheader-client-ca-file={pki.ca_cert}",
+                    f"--requestheader-allowed-names={FRONT_PROXY_USER}",
+                    "--requestheader-username-headers=X-Remote-User",
+                    "--requestheader-group-headers=X-Remote-Group",
+                    "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                     "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                     f"--service-account-key-file={pki.service_account_pub}",
                     f"--service-account-signing-key-file={pki.service_account_key}",
@@ -195,6 +209,26 @@ class KubernetesService(Service):
                 lambda: http_ok(f"{kwok_url}/healthz"),
                 kwok_url,
             ),
+            # What users' kubeconfig points at: `sandbox faults set kubernetes ...` fails their
+            # requests here; the components above talk to the apiserver directly.
+            Component(
+                "kube-fault-proxy",
+                [
+                    sys.executable,
+                    "-m",
+                    "bespin_sandbox.kubeproxy",
+                    f"--listen-port={layout.kube_proxy_port}",
+                    f"--upstream-port={layout.apiserver_port}",
+                    f"--ca={pki.ca_cert}",
+                    f"--cert={pki.serving_cert}",
+                    f"--key={pki.serving_key}",
+                    f"--proxy-cert={pki.client_cert(FRONT_PROXY_IDENTITY)}",
+                    f"--proxy-key={pki.client_key(FRONT_PROXY_IDENTITY)}",
+                    f"--faults={layout.faults_file}",
+                ],
+                lambda: http_ok(fault_proxy_health, self._admin_tls()),
+                self.kube_proxy_url,
+            ),
         ]
 
     def seed(self, topology: Topology, log: Callable[[str], None]) -> None:
@@ -205,10 +239,14 @@ class KubernetesService(Service):
                 log("kubernetes: topology changed: resetting and reseeding")
                 cluster.reset(api, self._snapshot(), topology)
                 self.layout.seed_file.unlink()
+            started = time.monotonic()
             changes = cluster.seed_nodes(api, topology)
             if any(changes.values()):
-                log("kubernetes: nodes " + ", ".join(f"{count} {what}" for what, count in changes.items()))
-            cluster.wait_nodes_ready(api, topology, timeout=60 + topology.node_count / 10)
+                summary = ", ".join(f"{count} {what}" for what, count in changes.items())
+                log(f"kubernetes: nodes {summary} in {time.monotonic() - started:.1f}s")
+            cluster.wait_nodes_ready(api, topology, timeout=60 + topology.node_count / 5)
+            if any(changes.values()):
+                log(f"kubernetes: {topology.node_count} nodes Ready after {time.monotonic() - started:.1f}s")
             cluster.wait_default_service_account(api, timeout=60)
             if not self.layout.seed_file.exists():
                 self.layout.seed_file.write_text(json.dumps(cluster.snapshot(api)))
@@ -240,18 +278,19 @@ class KubernetesService(Service):
         return context
 
     def _write_kubeconfigs(self) -> None:
-        """One kubeconfig per client identity; the admin one is what users get."""
+        """One kubeconfig per client identity; the admin one is what users get, through the fault proxy."""
         for identity in CLIENT_IDENTITIES:
-            self._write_kubeconfig(identity, self.kubeconfig_for(identity))
+            server = self.kube_proxy_url if identity == "admin" else self.layout.apiserver_url
+            self._write_kubeconfig(identity, self.kubeconfig_for(identity), server)
 
-    def _write_kubeconfig(self, identity: str, path: Path) -> None:
+    def _write_kubeconfig(self, identity: str, path: Path, server: str) -> None:
         config = {
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [
                 {
                     "name": CONTEXT,
-                    "cluster": {"server": self.layout.apiserver_url, "certificate-authority": str(self.pki.ca_cert)},
+                    "cluster": {"server": server, "certificate-authority": str(self.pki.ca_cert)},
                 }
             ],
             "users": [

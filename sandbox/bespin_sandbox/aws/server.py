@@ -1,0 +1,102 @@
+"""The sandbox's AWS endpoint: moto behind our fault injection, write accounting and EKS add-on API.
+
+    python -m bespin_sandbox.aws.server --port N --state DIR
+
+One WSGI app on one port: requests meet the fault plan first, mutating ones
+are journaled, the EKS add-on and Pod Identity routes are ours and the rest
+is moto's own server app. `/bespin-api/...` holds what the sandbox itself
+needs (health, reset of the add-on state, seeding instances with chosen ids).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from ..accounting import Journal
+from ..faults import LATENCY_SECONDS, FaultPlan
+from ..layout import LOOPBACK, Layout
+from . import moto_bridge
+from .eks_addons import AddonStore
+from .eks_api import EksAddonApi
+from .protocol import fault_response, identify
+from .seed import SANDBOX_HEADER
+
+ADDON_STATE_FILE = "aws-eks-addons.json"
+
+
+class AwsEndpoint:
+    def __init__(self, layout: Layout, addon_delay: float):
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.faults = FaultPlan(layout.faults_file, "aws")
+        self.journal = Journal(layout.writes_dir, "aws")
+        self.addons = AddonStore(layout.root / ADDON_STATE_FILE, addon_delay)
+        self.eks = EksAddonApi(self.addons)
+
+    def __call__(self, environ: dict, start_response):
+        if environ.get("PATH_INFO", "").startswith("/bespin-api/"):
+            return self._internal(environ, start_response)
+        request = identify(environ)
+        if request is None:
+            return self.moto(environ, start_response)
+        from_sandbox = "HTTP_" + SANDBOX_HEADER.upper().replace("-", "_") in environ
+        if not from_sandbox:
+            fault = self.faults.decide()
+            if fault == "latency":
+                time.sleep(LATENCY_SECONDS)
+            elif fault:
+                status, headers, body = fault_response(request, fault)
+                return Response(body, status=status, headers=headers)(environ, start_response)
+            if not request.is_read:
+                self.journal.record(request.operation, request.service)
+        handler = self.eks.match(request, environ)
+        return handler(start_response) if handler else self.moto(environ, start_response)
+
+    def _internal(self, environ: dict, start_response):
+        http = Request(environ)
+        path = http.path.removeprefix("/bespin-api")
+        if path == "/health":
+            result: dict = {"ok": True}
+        elif path == "/reset" and http.method == "POST":
+            result = {"removed": self.addons.reset()}
+        elif path == "/inventory":
+            result = moto_bridge.inventory(http.args["account"], http.args["region"])
+            result["eks addons and pod identity associations"] = self.addons.count()
+        elif path == "/ec2/instances" and http.method == "POST":
+            payload = http.get_json()
+            result = {"created": moto_bridge.seed_instances(payload["account"], payload["region"], payload["nodes"])}
+        else:
+            return Response("not found", status=404)(environ, start_response)
+        return Response(json.dumps(result), content_type="application/json")(environ, start_response)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state", type=Path, required=True, help="the sandbox's state folder")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (SQS queues) from it
+    moto_bridge.install_patches()
+    delay = float(os.environ.get("BESPIN_AWS_ADDON_DELAY_SECONDS", "2"))
+    app = AwsEndpoint(Layout(root=args.state.resolve(), port_base=0), delay)
+    server = make_server(LOOPBACK, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"AWS endpoint on http://{LOOPBACK}:{args.port} (moto, EKS add-ons delay {delay}s)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -176,7 +176,7 @@ def test_throttling_without_retries_fails_a_known_share(sandbox, topology):
     try:
         # The same plan, read by the same code, predicts which requests meet the fault.
         predicted = FaultPlan(sandbox.layout.faults_file, "aws")
-        expected = [predicted.decide() for _ in range(20)]
+        expected = [predicted.decide() for _draw in range(20)]
         seen = []
         for index in range(20):
             code, call = cases[index % len(cases)]

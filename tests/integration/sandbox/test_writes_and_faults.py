@@ -67,7 +67,7 @@ def raw(sandbox):
 
 
 def statuses(raw: RawClient, count: int) -> list[int]:
-    return [raw.get().status_code for _ in range(count)]
+    return [raw.get().status_code for _draw in range(count)]
 
 
 def predicted(faults_file: Path, tmp_path: Path, count: int) -> list[str | None]:
@@ -75,7 +75,7 @@ def predicted(faults_file: Path, tmp_path: Path, count: int) -> list[str | None]
     copy = tmp_path / "faults.json"
     copy.write_text(faults_file.read_text())
     plan = FaultPlan(copy, "kubernetes")
-    return [plan.decide() for _ in range(count)]
+    return [plan.decide() for _draw in range(count)]
 
 
 # Faults -------------------------------------------------------------------------------
@@ -144,7 +144,9 @@ def test_a_reset_fault_drops_the_connection(faults, raw):
     with pytest.raises(requests.exceptions.ConnectionError):
         raw.get()
     # --raw: `kubectl get` would retry discovery until its request timeout.
-    kubectl = subprocess.run(["kubectl", "get", "--raw", "/api/v1/namespaces"], capture_output=True, text=True)
+    kubectl = subprocess.run(
+        ["kubectl", "get", "--raw", "/api/v1/namespaces"], capture_output=True, text=True, check=False
+    )
     assert kubectl.returncode != 0
     assert "connection reset by peer" in kubectl.stderr
 

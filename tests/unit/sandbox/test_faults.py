@@ -16,7 +16,7 @@ TOLERANCE = 0.02
 
 def draws(path, service: str, count: int) -> list[str | None]:
     plan = FaultPlan(path, service)
-    return [plan.decide() for _ in range(count)]
+    return [plan.decide() for _draw in range(count)]
 
 
 @pytest.mark.parametrize(
@@ -62,12 +62,12 @@ def test_a_changed_plan_is_read_again_and_starts_its_sequence_afresh(tmp_path):
     path = tmp_path / "faults.json"
     set_faults(path, "azure", {"error500": 0.5}, seed=1)
     plan = FaultPlan(path, "azure")
-    first = [plan.decide() for _ in range(50)]
+    first = [plan.decide() for _draw in range(50)]
 
     clear_faults(path)
     assert plan.decide() is None
     set_faults(path, "azure", {"error500": 0.5}, seed=1)
-    assert [plan.decide() for _ in range(50)] == first
+    assert [plan.decide() for _draw in range(50)] == first
 
 
 def test_the_rates_are_respected_over_many_draws(tmp_path):

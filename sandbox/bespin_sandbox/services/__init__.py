@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from ..layout import Layout
 from .aws import AwsService
+from .azure import AzureService
 from .base import Component, Service
 from .kubernetes import KubernetesService
 from .redis import RedisService
 
 
 def all_services(layout: Layout) -> list[Service]:
-    return [KubernetesService(layout), AwsService(layout), RedisService(layout)]
+    return [KubernetesService(layout), AwsService(layout), AzureService(layout), RedisService(layout)]
 
 
 __all__ = ["Component", "Service", "all_services"]

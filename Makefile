@@ -57,7 +57,8 @@ $(COLLECTION_LINK):
 
 # Kubernetes control plane, kwok and helm, built from their Go modules into a
 # cache outside the checkout; a no-op unless a pinned version changed.
-tools: $(SETUP_STAMP)
+tools: $(SETUP_STAMP) system-packages
+	@sandbox/scripts/install-azurite.sh >/dev/null
 	@mkdir -p $(dir $(TOOLS_ENV))
 	@bin_dir=$$(sandbox/scripts/build-tools.sh | tail -n 1); \
 	  for tool in kubectl helm; do ln -sfn "$$bin_dir/$$tool" $(BIN)/$$tool; done; \

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the sandbox runs, when they are missing:
-# redis-server and redis-sentinel (the session store's twin).
+# redis-server and redis-sentinel (the session store's twin), and Node.js with
+# npm for Azurite unless a Node.js is already on PATH.
 set -euo pipefail
 packages=(redis-server redis-sentinel)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

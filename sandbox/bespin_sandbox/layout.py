@@ -24,7 +24,9 @@ class Layout:
     @classmethod
     def from_env(cls) -> Layout:
         root = Path(os.environ.get("BESPIN_SANDBOX_DIR", REPO_ROOT / ".sandbox")).resolve()
-        return cls(root=root, port_base=int(os.environ.get("BESPIN_SANDBOX_PORT_BASE", "36000")))
+        # Below 32768: Linux hands out 32768-60999 to outgoing connections, and one of
+        # those (kube-apiserver to etcd, say) can hold a sandbox port for a minute.
+        return cls(root=root, port_base=int(os.environ.get("BESPIN_SANDBOX_PORT_BASE", "21000")))
 
     # Folders -----------------------------------------------------------------
     @property

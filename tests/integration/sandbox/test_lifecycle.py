@@ -28,7 +28,7 @@ SMALL = {
 @pytest.fixture
 def private_sandbox(tmp_path):
     """A sandbox with its own folder and ports, beside the session's."""
-    env = {**os.environ, "BESPIN_SANDBOX_DIR": str(tmp_path / "state"), "BESPIN_SANDBOX_PORT_BASE": "37000"}
+    env = {**os.environ, "BESPIN_SANDBOX_DIR": str(tmp_path / "state"), "BESPIN_SANDBOX_PORT_BASE": "23000"}
     topology = tmp_path / "topology.yml"
     topology.write_text(yaml.safe_dump(SMALL))
     yield env, topology

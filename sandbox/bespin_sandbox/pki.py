@@ -90,7 +90,7 @@ class Pki:
             key = ec.generate_private_key(ec.SECP256R1())
             name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bespin-sandbox-ca")])
             cert = (
-                _builder(name, name, key.public_key())
+                certificate_builder(name, name, key.public_key())
                 .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                 .add_extension(
@@ -98,8 +98,8 @@ class Pki:
                 )
                 .sign(key, hashes.SHA256())
             )
-            _write_key(self.ca_key, key)
-            _write(self.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
+            write_private_key(self.ca_key, key)
+            write_file(self.ca_cert, cert.public_bytes(serialization.Encoding.PEM))
         if not self.serving_cert.exists():
             sans = [
                 x509.DNSName("localhost"),
@@ -121,8 +121,8 @@ class Pki:
                 )
         if not self.service_account_key.exists():
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            _write_key(self.service_account_key, key)
-            _write(
+            write_private_key(self.service_account_key, key)
+            write_file(
                 self.service_account_pub,
                 key.public_key().public_bytes(
                     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -139,18 +139,19 @@ class Pki:
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
         # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key identifiers are required.
         builder = (
-            _builder(x509.Name(attributes), ca_cert.subject, key.public_key())
+            certificate_builder(x509.Name(attributes), ca_cert.subject, key.public_key())
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
         )
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        _write_key(key_path, key)
-        _write(cert_path, builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+        write_private_key(key_path, key)
+        write_file(cert_path, builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
 
 
-def _builder(subject, issuer, public_key) -> x509.CertificateBuilder:
+def certificate_builder(subject, issuer, public_key) -> x509.CertificateBuilder:
+    """A certificate valid from five minutes ago for ten years (shared with azure/tls.py)."""
     now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
@@ -163,16 +164,17 @@ def _builder(subject, issuer, public_key) -> x509.CertificateBuilder:
     )
 
 
-def _write_key(path: Path, key) -> None:
-    _write(
-        path,
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-        ),
+def write_private_key(path: Path, key) -> None:
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     )
+    write_file(path, pem, mode=0o600)
 
 
-def _write(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def write_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Atomic replace, so a client never reads half a certificate or bundle."""
+    staging = path.with_name(path.name + ".tmp")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    os.replace(staging, path)

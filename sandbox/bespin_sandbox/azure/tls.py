@@ -9,8 +9,6 @@ Made once per sandbox folder and kept; keys are written 0600.
 
 from __future__ import annotations
 
-import datetime
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..pki import certificate_builder, write_file, write_private_key
 from . import SERVED_HOSTS
-
-_VALIDITY = datetime.timedelta(days=3650)
 
 
 @dataclass(frozen=True)
@@ -59,20 +56,20 @@ class AzureTls:
         if not self._server_cert_covers_hosts():
             self._issue_server_cert()
         bundle = Path(certifi.where()).read_bytes().rstrip(b"\n") + b"\n" + self.ca_cert.read_bytes()
-        _write(self.ca_bundle, bundle, mode=0o644)
+        write_file(self.ca_bundle, bundle, mode=0o644)
 
     def _make_ca(self) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bespin-sandbox-azure-ca")])
         cert = (
-            _builder(name, name, key.public_key())
+            certificate_builder(name, name, key.public_key())
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .sign(key, hashes.SHA256())
         )
-        _write_key(self.ca_key, key)
-        _write(self.ca_cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+        write_private_key(self.ca_key, key)
+        write_file(self.ca_cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
     def _server_cert_covers_hosts(self) -> bool:
         if not self.server_cert.exists():
@@ -88,41 +85,12 @@ class AzureTls:
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVED_HOSTS[0])])
         # Python 3.13 verifies strictly (VERIFY_X509_STRICT): key identifiers are required.
         cert = (
-            _builder(subject, ca_cert.subject, key.public_key())
+            certificate_builder(subject, ca_cert.subject, key.public_key())
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in SERVED_HOSTS]), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_key(self.server_key, key)
-        _write(self.server_cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
-
-
-def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + _VALIDITY)
-    )
-
-
-def _write_key(path: Path, key) -> None:
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    )
-    _write(path, pem, mode=0o600)
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    """Atomic replace, so a client never reads half a bundle."""
-    staging = path.with_name(path.name + ".tmp")
-    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(staging, path)
+        write_private_key(self.server_key, key)
+        write_file(self.server_cert, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)

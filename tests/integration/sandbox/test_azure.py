@@ -174,7 +174,7 @@ def test_throttled_resource_group_reads_still_succeed(sandbox, credential, subsc
         assert re.search(r"^\s+name: bespin-throttled$", result.stdout, re.MULTILINE), result.stdout
         # The SDK retries after the Retry-After the stand-in sends; count the 429s it met.
         statuses = []
-        for _ in range(10):
+        for _attempt in range(10):
             group = resources.resource_groups.get(
                 "bespin-throttled",
                 raw_response_hook=lambda response: statuses.append(response.http_response.status_code),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -19,7 +20,8 @@ def run_module(module: str, args: dict, check: bool = False, diff: bool = False)
         **os.environ,
         "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_PYTHON_INTERPRETER": os.path.join(os.path.dirname(os.path.realpath(os.sys.executable)), "python"),
+        # The module runs with the venv's Python, where the kubernetes client is.
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
     }
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     try:

@@ -159,7 +159,7 @@ class RedisService(Service):
 
     def _failover_back(self) -> None:
         self.wait_for_topology(FAILOVER_WAIT)  # a failover needs an in-sync replica to promote
-        self.sentinel().sentinel_failover(MASTER_NAME)
+        request_failover(self.sentinel(), FAILOVER_WAIT)
         deadline = time.monotonic() + FAILOVER_WAIT
         while self.master_port() != self.primary_port:
             if time.monotonic() > deadline:
@@ -234,3 +234,18 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
+
+
+def request_failover(sentinel: redis.Redis, timeout: float) -> None:
+    """SENTINEL FAILOVER, retried while Sentinel answers NOGOODSLAVE: it judges the
+    replica from INFO it refreshes every 10 s, so just after a role change it may not
+    count the replica as promotable yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            sentinel.sentinel_failover(MASTER_NAME)
+            return
+        except redis.ResponseError as exc:
+            if "NOGOODSLAVE" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

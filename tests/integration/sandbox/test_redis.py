@@ -10,7 +10,7 @@ import pytest
 import redis
 from redis.sentinel import Sentinel
 
-from bespin_sandbox.services.redis import RedisService
+from bespin_sandbox.services.redis import RedisService, request_failover
 
 pytestmark = pytest.mark.sandbox
 # Sentinel demotes a reachable old master ~8 s after the failover (four publish periods).
@@ -79,7 +79,7 @@ def test_a_forced_failover_promotes_the_replica_and_reset_restores_it(sandbox, s
     primary, replica = ports
     first_sentinel = redis.Redis(*sentinel_addresses[0], socket_timeout=2, decode_responses=True)
     try:
-        first_sentinel.sentinel_failover("mymaster")
+        request_failover(first_sentinel, timeout=30)
         wait_until(
             lambda: first_sentinel.sentinel_get_master_addr_by_name("mymaster") == ("127.0.0.1", replica),
             10,

@@ -534,13 +534,7 @@ class AddonStore:
     def update_association(self, scope: Scope, cluster_name: str, association_id: str, body: dict) -> dict:
         with self._lock:
             self._settle()
-            record = self._association(scope, cluster_name, association_id)
-            if record.get("ownerArn"):
-                raise EksError(
-                    "InvalidRequestException",
-                    f"Pod Identity Association {association_id} is owned by {record['ownerArn']}; update the add-on",
-                    clusterName=cluster_name,
-                )
+            record = self._unowned_association(scope, cluster_name, association_id, "update")
             for field in ("roleArn", "disableSessionTags", "targetRoleArn", "policy"):
                 if field in body:
                     record[field] = body[field]
@@ -548,16 +542,21 @@ class AddonStore:
             self._save()
             return {"association": self._association_view(record)}
 
+    def _unowned_association(self, scope: Scope, cluster_name: str, association_id: str, action: str) -> dict:
+        """An association an add-on owns changes only through that add-on."""
+        record = self._association(scope, cluster_name, association_id)
+        if record.get("ownerArn"):
+            raise EksError(
+                "InvalidRequestException",
+                f"Pod Identity Association {association_id} is owned by {record['ownerArn']}; {action} the add-on",
+                clusterName=cluster_name,
+            )
+        return record
+
     def delete_association(self, scope: Scope, cluster_name: str, association_id: str) -> dict:
         with self._lock:
             self._settle()
-            record = self._association(scope, cluster_name, association_id)
-            if record.get("ownerArn"):
-                raise EksError(
-                    "InvalidRequestException",
-                    f"Pod Identity Association {association_id} is owned by {record['ownerArn']}; delete the add-on",
-                    clusterName=cluster_name,
-                )
+            record = self._unowned_association(scope, cluster_name, association_id, "delete")
             del self._state["associations"][scope.key(cluster_name, association_id)]
             self._save()
             return {"association": self._association_view(record)}

@@ -8,6 +8,9 @@ version_added: 0.1.0
 author: bespin.platform maintainers (@bespin)
 description:
   - One host per Kubernetes node, read from the Kubernetes API with one LIST.
+  - The API is reached through a kubeconfig (and context), or, with O(cluster_name), from AWS credentials
+    alone - the endpoint and CA come from EKS DescribeCluster and the bearer token is a presigned STS
+    GetCallerIdentity request, as C(aws eks get-token) makes it; no aws CLI is needed.
   - The host variable C(k8s_node) holds the node's current state (name, labels, taints, zone, region,
     instance type, nodegroup, capacity type, internal IP, provider id, EC2 instance id, readiness,
     allocatable resources); C(ansible_host) is the node's internal IP.
@@ -21,6 +24,13 @@ options:
     description: Marks the file as this plugin's configuration.
     required: true
     choices: [bespin.platform.eks_nodes]
+  cluster_name:
+    description:
+      - Name of the EKS cluster to connect to with AWS credentials (O(region), O(aws_profile), the usual
+        AWS environment variables); takes precedence over O(kubeconfig) and O(context).
+      - The identity needs C(eks:DescribeCluster) and an EKS access entry (or C(aws-auth) mapping) that
+        lets it list nodes.
+    type: str
   kubeconfig:
     description: Kubeconfig file of the cluster; kubernetes.core's defaults apply when omitted.
     type: path
@@ -38,19 +48,21 @@ options:
     description: Add C(k8s_node.ec2) from EC2 (lifecycle, private IP, state, launch time).
     type: bool
     default: false
-  aws_region:
-    description: Region of the EC2 instances; defaults to the nodes' C(topology.kubernetes.io/region) label.
+  region:
+    description:
+      - AWS region of the cluster (with O(cluster_name)) and of its EC2 instances.
+      - For the EC2 lookup it defaults to the nodes' C(topology.kubernetes.io/region) label.
     type: str
     env:
       - name: AWS_REGION
       - name: AWS_DEFAULT_REGION
   aws_profile:
-    description: AWS profile for the EC2 lookup.
+    description: AWS profile for EKS, STS and EC2.
     type: str
     env:
       - name: AWS_PROFILE
   aws_endpoint_url:
-    description: EC2 endpoint, for AWS-compatible services and the sandbox.
+    description: One endpoint for EKS, STS and EC2, for AWS-compatible services and the sandbox.
     type: str
     env:
       - name: AWS_ENDPOINT_URL
@@ -59,7 +71,7 @@ extends_documentation_fragment:
   - inventory_cache
 requirements:
   - kubernetes >= 24.2.0
-  - boto3 (with O(ec2_enrichment))
+  - boto3 (with O(cluster_name) or O(ec2_enrichment))
 """
 
 EXAMPLES = r"""
@@ -78,12 +90,22 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-eks-nodes
 cache_timeout: 300
+
+# inventories/prod/by-cluster.eks_nodes.yml: no kubeconfig, only AWS credentials
+plugin: bespin.platform.eks_nodes
+cluster_name: petclinic
+region: ap-northeast-2
+label_selector: eks.amazonaws.com/nodegroup in (api,workers)
 """
+
+import os
+import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.bespin.platform.plugins.module_utils.eks_token import cluster_connection
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import NodeApi
 from ansible_collections.bespin.platform.plugins.module_utils.node_facts import ec2_facts, group_name, node_facts
 
@@ -141,31 +163,51 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
         except ImportError as exc:
             raise AnsibleError("eks_nodes needs the kubernetes.core collection and the kubernetes library") from exc
-        auth = {k: self.get_option(k) for k in ("kubeconfig", "context") if self.get_option(k)}
-        try:
-            client = get_api_client(**auth)
-            return NodeApi(client.client.client).list_nodes(self.get_option("label_selector"))
-        except Exception as exc:
-            raise AnsibleError(f"eks_nodes: cannot list the nodes: {exc}") from exc
+        with tempfile.TemporaryDirectory(prefix="eks_nodes-") as scratch:
+            auth = self._eks_auth(scratch) if self.get_option("cluster_name") else self._kubeconfig_auth()
+            try:
+                client = get_api_client(**auth)
+                return NodeApi(client.client.client).list_nodes(self.get_option("label_selector"))
+            except Exception as exc:
+                raise AnsibleError(f"eks_nodes: cannot list the nodes: {exc}") from exc
 
-    def _enrich(self, facts):
+    def _kubeconfig_auth(self):
+        return {k: self.get_option(k) for k in ("kubeconfig", "context") if self.get_option(k)}
+
+    def _eks_auth(self, scratch):
+        """Endpoint, CA file and bearer token of the EKS cluster, from AWS credentials."""
+        name = self.get_option("cluster_name")
+        try:
+            endpoint, ca_pem, token = cluster_connection(self._aws_client("eks"), self._aws_client("sts"), name)
+        except Exception as exc:
+            raise AnsibleError(f"eks_nodes: cluster_name {name}: cannot connect: {exc}") from exc
+        # The kubernetes client takes the CA as a file; it is public, the token stays in memory.
+        ca_file = os.path.join(scratch, "ca.pem")
+        with open(ca_file, "w", encoding="utf-8") as handle:
+            handle.write(ca_pem)
+        return {"host": endpoint, "api_key": token, "ca_cert": ca_file}
+
+    def _aws_client(self, service, region=None):
         try:
             import boto3
             from botocore.config import Config
         except ImportError as exc:
-            raise AnsibleError("eks_nodes: ec2_enrichment needs boto3") from exc
-        by_id = {fact["instance_id"]: fact for fact in facts if fact["instance_id"]}
-        if not by_id:
-            return
-        region = self.get_option("aws_region") or next((f["region"] for f in facts if f["region"]), None)
+            raise AnsibleError(f"eks_nodes: {service.upper()} calls need boto3") from exc
         session = boto3.Session(profile_name=self.get_option("aws_profile"))
         # botocore's standard retry mode backs off on throttling and 5xx by itself.
-        ec2 = session.client(
-            "ec2",
-            region_name=region,
+        return session.client(
+            service,
+            region_name=region or self.get_option("region"),
             endpoint_url=self.get_option("aws_endpoint_url"),
             config=Config(retries={"mode": "standard", "max_attempts": 10}),
         )
+
+    def _enrich(self, facts):
+        by_id = {fact["instance_id"]: fact for fact in facts if fact["instance_id"]}
+        if not by_id:
+            return
+        region = self.get_option("region") or next((f["region"] for f in facts if f["region"]), None)
+        ec2 = self._aws_client("ec2", region)
         ids = sorted(by_id)
         paginator = ec2.get_paginator("describe_instances")
         try:

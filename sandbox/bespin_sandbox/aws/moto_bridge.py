@@ -8,10 +8,12 @@ EC2 instances with the instance ids the Kubernetes nodes already carry
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from moto.backends import get_backend
@@ -45,9 +47,10 @@ def _get_tags(self: Any) -> list[dict[str, str]]:
     return [{"resource_id": self.id, "key": k, "value": v, "resource_type": kind} for k, v in tags.items()]
 
 
-def install_patches() -> None:
+def install_patches(cluster_endpoint: str | None = None, cluster_ca_file: Path | None = None) -> None:
     """Deterministic OIDC issuers (moto shares one random issuer per process), choosable instance ids,
-    and tag lookups that scale to the 1,000-node topology."""
+    tag lookups that scale to the 1,000-node topology, and clusters whose endpoint and CA are the
+    sandbox's Kubernetes API (so clients can connect from DescribeCluster alone, as with EKS)."""
     TaggedEC2Resource.get_tags = _get_tags
     original_init = moto_eks.Cluster.__init__
     if getattr(original_init, "_bespin", False):
@@ -57,6 +60,10 @@ def install_patches() -> None:
         original_init(self, *args, **kwargs)
         # Stable across restarts, so IAM trust policies naming the provider keep working.
         self.identity = {"oidc": {"issuer": _issuer(kwargs["account_id"], kwargs["region_name"], kwargs["name"])}}
+        if cluster_endpoint:
+            self.endpoint = cluster_endpoint
+        if cluster_ca_file and cluster_ca_file.exists():
+            self.certificate_authority = {"data": base64.b64encode(cluster_ca_file.read_bytes()).decode()}
 
     cluster_init._bespin = True  # type: ignore[attr-defined]
     moto_eks.Cluster.__init__ = cluster_init
@@ -73,6 +80,10 @@ def account_for(access_key: str | None) -> str:
         return get_account_id_from(access_key)
     except AttributeError:  # an IAM backend still being built by another thread
         return DEFAULT_ACCOUNT_ID
+
+
+def eks_cluster_names(account_id: str, region: str) -> list[str]:
+    return list(get_backend("eks")[account_id][region].clusters)
 
 
 def eks_cluster(account_id: str, region: str, name: str) -> Any | None:

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from ..accounting import Journal
 from ..faults import LATENCY_SECONDS, FaultPlan
 from ..layout import LOOPBACK, Layout
-from . import moto_bridge
+from . import eks_auth, moto_bridge
 from .eks_addons import AddonStore
 from .eks_api import EksAddonApi
 from .protocol import fault_response, identify
@@ -71,6 +71,9 @@ class AwsEndpoint:
         elif path == "/inventory":
             result = moto_bridge.inventory(http.args["account"], http.args["region"])
             result["eks addons and pod identity associations"] = self.addons.count()
+        elif path == "/eks/token-review" and http.method == "POST":
+            # kube-apiserver's token webhook: EKS bearer tokens (see eks_auth).
+            result = eks_auth.review(http.get_json())
         elif path == "/ec2/instances" and http.method == "POST":
             payload = http.get_json()
             result = {"created": moto_bridge.seed_instances(payload["account"], payload["region"], payload["nodes"])}
@@ -83,9 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, required=True, help="the sandbox's state folder")
+    parser.add_argument("--eks-endpoint", help="the Kubernetes API URL EKS clusters report")
+    parser.add_argument("--eks-ca", type=Path, help="the PEM CA bundle EKS clusters report")
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs (SQS queues) from it
-    moto_bridge.install_patches()
+    moto_bridge.install_patches(args.eks_endpoint, args.eks_ca)
     delay = float(os.environ.get("BESPIN_AWS_ADDON_DELAY_SECONDS", "2"))
     app = AwsEndpoint(Layout(root=args.state.resolve(), port_base=0), delay)
     server = make_server(LOOPBACK, args.port, app, threaded=True, request_handler=MotoRequestHandler)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..layout import LOOPBACK, Layout
+from ..pki import Pki
 from ..processes import ProcessError
 from ..topology import Topology, load
 from .base import Component, Service, http_ok
@@ -43,6 +44,9 @@ class AwsService(Service):
                     "bespin_sandbox.aws.server",
                     f"--port={self.layout.aws_port}",
                     f"--state={self.layout.root}",
+                    # DescribeCluster answers with the Kubernetes API users reach (through the fault proxy).
+                    f"--eks-endpoint=https://{LOOPBACK}:{self.layout.kube_proxy_port}",
+                    f"--eks-ca={Pki(self.layout.pki_dir).ca_cert}",
                 ],
                 lambda: http_ok(f"{self.url}/bespin-api/health"),
                 self.url,

@@ -67,6 +67,10 @@ class KubernetesService(Service):
         return self.layout.root / "audit-policy.yaml"
 
     @property
+    def _token_webhook(self) -> Path:
+        return self.layout.root / "token-webhook.kubeconfig"
+
+    @property
     def kwok_stages(self) -> Path:
         return self.layout.root / "kwok-stages.yaml"
 
@@ -82,6 +86,7 @@ class KubernetesService(Service):
             self.kwok_stages.write_text(stages.stdout)
         self.layout.writes_dir.mkdir(parents=True, exist_ok=True)
         self._audit_policy.write_text(yaml.safe_dump(AUDIT_POLICY, sort_keys=False))
+        self._write_token_webhook()
         if not (self.layout.etcd_data_dir / "member").exists():
             self.layout.seed_file.unlink(missing_ok=True)  # a new etcd: the old snapshot means nothing
 
@@ -155,6 +160,10 @@ class KubernetesService(Service):
                     f"--service-account-key-file={pki.service_account_pub}",
                     f"--service-account-signing-key-file={pki.service_account_key}",
                     f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                    # EKS bearer tokens (k8s-aws-v1.*) are checked by the AWS stand-in, as EKS's
+                    # authenticator checks them against STS.
+                    f"--authentication-token-webhook-config-file={self._token_webhook}",
+                    "--authentication-token-webhook-version=v1",
                     "--authorization-mode=Node,RBAC",
                     "--allow-privileged=true",
                     "--profiling=false",
@@ -276,6 +285,18 @@ class KubernetesService(Service):
         context = ssl.create_default_context(cafile=str(self.pki.ca_cert))
         context.load_cert_chain(str(self.pki.admin_cert), str(self.pki.admin_key))
         return context
+
+    def _write_token_webhook(self) -> None:
+        server = f"http://{LOOPBACK}:{self.layout.aws_port}/bespin-api/eks/token-review"
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "eks-authenticator", "cluster": {"server": server}}],
+            "users": [{"name": "kube-apiserver", "user": {}}],
+            "contexts": [{"name": "webhook", "context": {"cluster": "eks-authenticator", "user": "kube-apiserver"}}],
+            "current-context": "webhook",
+        }
+        self._token_webhook.write_text(yaml.safe_dump(config, sort_keys=False))
 
     def _write_kubeconfigs(self) -> None:
         """One kubeconfig per client identity; the admin one is what users get, through the fault proxy."""

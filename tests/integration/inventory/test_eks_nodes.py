@@ -119,3 +119,22 @@ def test_cached_inventory_does_not_need_the_api(tmp_path, topology):
     )
     second = inventory(tmp_path, {**cache, "kubeconfig": str(unreachable)})
     assert second["_meta"]["hostvars"] == first["_meta"]["hostvars"]
+
+
+def test_cluster_name_source_needs_only_aws_credentials(tmp_path, topology):
+    """Endpoint and CA from DescribeCluster, an STS-presigned bearer token: no kubeconfig at all."""
+    by_kubeconfig = inventory(tmp_path, {})
+    no_kubeconfig = {"KUBECONFIG": str(tmp_path / "absent"), "K8S_AUTH_KUBECONFIG": str(tmp_path / "absent")}
+    by_cluster = inventory(
+        tmp_path, {"cluster_name": topology.cluster_name, "region": topology.region}, env=no_kubeconfig
+    )
+    assert by_cluster["_meta"]["hostvars"] == by_kubeconfig["_meta"]["hostvars"]
+
+
+def test_cluster_name_of_a_missing_cluster_is_named_in_the_error(tmp_path):
+    path = tmp_path / "missing.eks_nodes.yml"
+    path.write_text(yaml.safe_dump({"plugin": "bespin.platform.eks_nodes", "cluster_name": "nosuch"}))
+    result = subprocess.run(
+        ["ansible-inventory", "-i", str(path), "--list"], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert "cluster_name nosuch: cannot connect" in result.stderr

@@ -20,8 +20,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
 from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIterator
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-# EKS answers ServerException (500) and ServiceUnavailableException (503); AWSRetry knows the generic codes only.
-EKS_RETRYABLE_CODES = ["ServerException", "ServiceUnavailableException"]
+# EKS's own codes for 5xx (ServerException, ServiceUnavailableException) and the JSON-protocol throttling code
+# (ThrottlingException); AWSRetry's list has the generic ones only (TooManyRequestsException, Throttling, ...).
+EKS_RETRYABLE_CODES = ["ServerException", "ServiceUnavailableException", "ThrottlingException"]
 RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=EKS_RETRYABLE_CODES)
 CLIENT_CONFIG = {"retries": {"total_max_attempts": 1}}
 

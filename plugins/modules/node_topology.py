@@ -15,7 +15,8 @@ description:
     (O(owned_label_prefixes), O(owned_taint_keys)), which are removed when not declared.
   - The whole request is validated before the first write; an error names the offending field.
   - Throttling (429), server errors (5xx) and dropped connections are retried with jittered backoff;
-    a node modified by someone else between the read and the write (409) is read again and re-planned.
+    a node modified by someone else between the read and the write (409) is read again and re-planned,
+    up to 10 times.
 options:
   nodes:
     description:
@@ -142,7 +143,8 @@ try:
 except ImportError:  # AnsibleK8SModule reports the missing library
     ApiException = Exception
 
-MAX_CONFLICT_RETRIES = 5
+# A busy node (kubelet and controllers write it too) may conflict several times in a row.
+MAX_CONFLICT_RETRIES = 10
 
 
 def argument_spec():
@@ -224,6 +226,8 @@ class NodeTopology:
                 except ApiException as exc:
                     if getattr(exc, "status", None) != CONFLICT:
                         raise
+                # Back off a little (jittered) so concurrent writers stop colliding, then re-plan.
+                self.api.retry.sleep(self.api.retry.delay(_attempt))
                 node = self.api.get_node(name)
                 plan = plan_node(node, spec, self.owned_label_prefixes, self.owned_taint_keys)
                 if plan is None:

@@ -20,8 +20,9 @@ KNOWN_FAULTS: dict[str, tuple[str, ...]] = {
     "aws": ("throttling", "error500", "error503", "latency"),
     # 429 with a Retry-After header, 500, added latency.
     "azure": ("throttling", "error500", "latency"),
-    # 429 with Retry-After, 500, 503, a reset TCP connection, added latency.
-    "kubernetes": ("throttling", "error500", "error503", "reset", "latency"),
+    # 429 with Retry-After, 500, 503, a reset TCP connection, added latency, and "conflict": another
+    # writer changes the object just before a PATCH/PUT reaches it (a guarded write then gets a real 409).
+    "kubernetes": ("throttling", "error500", "error503", "reset", "latency", "conflict"),
 }
 LATENCY_SECONDS = 0.25
 

@@ -29,6 +29,7 @@ import socket
 import ssl
 import struct
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,8 @@ _HOP_BY_HOP = {
     b"upgrade",
 }
 _IDENTITY_HEADERS = (b"x-remote-user", b"x-remote-group", b"x-remote-extra-")
+# What the "conflict" fault's concurrent writer changes.
+CONCURRENT_WRITE_ANNOTATION = "sandbox.bespin.io/concurrent-write"
 _FAULT_RESPONSES = {
     "throttling": (429, "TooManyRequests", "the sandbox throttled this request (fault injection)"),
     "error500": (500, "InternalError", "the sandbox failed this request (fault injection)"),
@@ -79,6 +82,10 @@ class Identity:
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [(b"X-Remote-User", self.user.encode()), *((b"X-Remote-Group", g.encode()) for g in self.groups)]
+
+
+# The "conflict" fault's concurrent writer: the sandbox's own identity, kept out of write accounting.
+CONCURRENT_WRITER = Identity("system:bespin-sandbox", ("system:masters",))
 
 
 @dataclass
@@ -195,6 +202,10 @@ class Client:
         if fault == "reset":
             self._reset()
             return "reset"
+        if fault == "conflict":
+            if request.method in (b"PATCH", b"PUT"):
+                await self._write_concurrently(request)
+            return "forward"
         code, reason, message = _FAULT_RESPONSES[fault]
         status = {
             "kind": "Status",
@@ -210,6 +221,31 @@ class Client:
             headers.append((b"Retry-After", b"1"))
         self._answer(code, json.dumps(status).encode(), headers)
         return "answered"
+
+    async def _write_concurrently(self, request: h11.Request) -> None:
+        """Change the object this write is about just before it arrives, as another controller would:
+        a write guarded by metadata.resourceVersion then meets the apiserver's own 409 Conflict."""
+        path = request.target.split(b"?", 1)[0].removesuffix(b"/status")
+        body = json.dumps({"metadata": {"annotations": {CONCURRENT_WRITE_ANNOTATION: str(time.time_ns())}}}).encode()
+        host = next((value for name, value in request.headers if name.lower() == b"host"), b"kubernetes")
+        headers = [
+            (b"Host", host),
+            (b"Content-Type", b"application/merge-patch+json"),
+            (b"Content-Length", str(len(body)).encode()),
+            *CONCURRENT_WRITER.headers(),
+        ]
+        upstream = await self.pool.get(as_proxy=True)
+        try:
+            http = upstream.http
+            upstream.writer.write(http.send(h11.Request(method=b"PATCH", target=path, headers=headers)))
+            upstream.writer.write(http.send(h11.Data(data=body)) + http.send(h11.EndOfMessage()))
+            await upstream.writer.drain()
+            while not isinstance(await _upstream_event(upstream), h11.EndOfMessage):
+                pass
+        except BaseException:
+            upstream.close()
+            raise
+        self.pool.put(True, upstream)
 
     def _reset(self) -> None:
         """Close with a TCP RST and no response, as a crashed load balancer would."""

@@ -6,16 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def run_module(module: str, args: dict, check: bool = False, diff: bool = False) -> dict:
-    command = ["ansible", "localhost", "-m", module, "-a", json.dumps(args)]
-    if check:
-        command.append("--check")
-    if diff:
-        command.append("--diff")
+def _json_report(command: list[str]) -> dict:
     env = {
         **os.environ,
         "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
@@ -25,10 +21,35 @@ def run_module(module: str, args: dict, check: bool = False, diff: bool = False)
     }
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     try:
-        report = json.loads(result.stdout)
+        return json.loads(result.stdout)
     except json.JSONDecodeError as exc:
         raise AssertionError(f"no JSON from ansible:\n{result.stdout}\n{result.stderr}") from exc
-    return report["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def run_module(module: str, args: dict, check: bool = False, diff: bool = False) -> dict:
+    command = ["ansible", "localhost", "-m", module, "-a", json.dumps(args)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    return _json_report(command)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def run_module_many(module: str, calls: list[dict]) -> list[dict]:
+    """Each call's result, from ONE ansible-playbook run (a failed call does not stop the others):
+    a bad-input matrix costs one Ansible start-up instead of one per case."""
+    play = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [{"name": f"call {i}", module: args, "ignore_errors": True} for i, args in enumerate(calls)],
+        }
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", prefix="calls-") as playbook:
+        json.dump(play, playbook)  # JSON is YAML
+        playbook.flush()
+        report = _json_report(["ansible-playbook", playbook.name])
+    return [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]]
 
 
 def sandbox_writes(mark: str) -> dict[str, dict[str, int]]:

@@ -24,11 +24,12 @@ def seed_003(tmp_path_factory):
     """A second sandbox (own folder and ports) with the example's nodegroups."""
     state = tmp_path_factory.mktemp("seed-003") / "state"
     env = {**os.environ, "BESPIN_SANDBOX_DIR": str(state), "BESPIN_SANDBOX_PORT_BASE": "27000"}
-    up = subprocess.run(["sandbox", "up", "--topology", str(TOPOLOGY)], env=env, capture_output=True, text=True)
+    command = ["sandbox", "up", "--topology", str(TOPOLOGY)]
+    up = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert up.returncode == 0, up.stderr
     exports = subprocess.run(["sandbox", "env"], env=env, capture_output=True, text=True, check=True).stdout
     for line in exports.splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
+        name, _equals, value = line.removeprefix("export ").partition("=")
         env[name] = value.strip("'\"")
     yield env
     subprocess.run(["sandbox", "down"], env=env, capture_output=True, check=False)

@@ -25,7 +25,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(ROOT)/.cache/ansible
 
-.PHONY: help setup venv system-packages tools test lint unit sanity integration molecule changelog build constraints clean
+.PHONY: help setup venv system-packages tools test lint unit sanity integration molecule bench changelog build constraints clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -80,6 +80,16 @@ integration: setup ## Integration tests against the sandbox.
 
 molecule: setup ## Every role's molecule scenario against the sandbox.
 	$(BIN)/pytest tests/molecule
+
+# The benchmarks run in a sandbox of their own (never the default one, which tests
+# use), brought up with the 5,000-node benchmark topology and stopped at the end.
+BENCH_SANDBOX_DIR ?= $(HOME)/.cache/bespin-platform/bench-sandbox
+BENCH_PORT_BASE ?= 25000
+BENCH_KEEP ?= 0
+BENCH_ARGS ?=
+bench: setup ## Node-topology benchmarks in their own sandbox; one table (BENCH_KEEP=1 keeps it up).
+	$(BIN)/python benchmarks/run.py --sandbox-dir $(BENCH_SANDBOX_DIR) --port-base $(BENCH_PORT_BASE) \
+	  $(if $(filter 1,$(BENCH_KEEP)),--keep) $(BENCH_ARGS)
 
 # ansible-test needs the collection at a real .../ansible_collections/bespin/platform
 # path (it resolves symlinks), so it runs on a copy of the files git would ship,

@@ -12,9 +12,9 @@ description:
     (CreateAddon, UpdateAddon, DeleteAddon, tagging).
   - Only the options you set are compared and changed; an option left out keeps the add-on's current value.
   - The whole request is checked before the first write, in check mode too, and an error names the option at
-    fault: the cluster must exist, the add-on must be one EKS offers for the cluster's Kubernetes version, the
-    version must be compatible (the error lists the compatible ones), O(configuration_values) must satisfy the
-    JSON schema EKS publishes for that version (the error names the key path), and the Pod Identity service
+    fault. The cluster must exist; the add-on must be one EKS offers for the cluster's Kubernetes version; the
+    version must be compatible (the error lists the compatible ones); O(configuration_values) must satisfy the
+    JSON schema EKS publishes for that version (the error names the key path); the Pod Identity service
     accounts must be ones the add-on supports and not already associated outside it.
   - Throttling and server errors (5xx) are retried with jittered exponential backoff.
 options:

@@ -105,6 +105,11 @@ class Layout:
         return self.port_base + 520
 
     @property
+    def chart_repo_port(self) -> int:
+        """The Helm chart repository that serves the stand-in charts (sandbox/charts)."""
+        return self.port_base + 530
+
+    @property
     def redis_ports(self) -> tuple[int, int]:
         """Primary, replica."""
         return (self.port_base + 379, self.port_base + 380)

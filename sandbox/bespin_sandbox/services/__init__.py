@@ -6,12 +6,19 @@ from ..layout import Layout
 from .aws import AwsService
 from .azure import AzureService
 from .base import Component, Service
+from .charts import ChartsService
 from .kubernetes import KubernetesService
 from .redis import RedisService
 
 
 def all_services(layout: Layout) -> list[Service]:
-    return [KubernetesService(layout), AwsService(layout), AzureService(layout), RedisService(layout)]
+    return [
+        KubernetesService(layout),
+        AwsService(layout),
+        AzureService(layout),
+        RedisService(layout),
+        ChartsService(layout),
+    ]
 
 
 __all__ = ["Component", "Service", "all_services"]

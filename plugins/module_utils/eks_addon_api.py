@@ -73,13 +73,21 @@ class EksAddonApi:
 
     # Reads ---------------------------------------------------------------------------------
 
-    def cluster_version(self, cluster):
-        """The cluster's Kubernetes version; raises MissingCluster."""
+    def describe_cluster(self, cluster):
+        """DescribeCluster's cluster; raises MissingCluster."""
         try:
-            return self.client.describe_cluster(name=cluster, aws_retry=True)["cluster"]["version"]
+            return self.client.describe_cluster(name=cluster, aws_retry=True)["cluster"]
         except is_boto3_error_code(NOT_FOUND):
             region = self.client.meta.region_name
             raise MissingCluster(f"cluster_name: there is no EKS cluster named {cluster!r} in {region}") from None
+
+    def cluster_version(self, cluster):
+        """The cluster's Kubernetes version; raises MissingCluster."""
+        return self.describe_cluster(cluster)["version"]
+
+    @property
+    def region(self):
+        return self.client.meta.region_name
 
     def describe_addon(self, cluster, name):
         try:

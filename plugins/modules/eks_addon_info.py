@@ -64,6 +64,47 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+cluster:
+  description: The cluster, as add-on IAM and charts need it (IRSA trusts its OIDC issuer; charts want its VPC).
+  returned: when O(cluster_name) is set
+  type: dict
+  contains:
+    name:
+      description: Cluster name.
+      type: str
+      sample: petclinic
+    arn:
+      description: Cluster ARN.
+      type: str
+      sample: arn:aws:eks:ap-northeast-2:123456789012:cluster/petclinic
+    region:
+      description: Region of the cluster.
+      type: str
+      sample: ap-northeast-2
+    version:
+      description: Kubernetes version.
+      type: str
+      sample: "1.36"
+    status:
+      description: Cluster status.
+      type: str
+      sample: ACTIVE
+    endpoint:
+      description: Kubernetes API endpoint.
+      type: str
+      sample: https://0123456789ABCDEF.gr7.ap-northeast-2.eks.amazonaws.com
+    oidc_issuer:
+      description: OIDC issuer URL of the cluster's service account tokens.
+      type: str
+      sample: https://oidc.eks.ap-northeast-2.amazonaws.com/id/0123456789ABCDEF
+    vpc_id:
+      description: VPC of the cluster.
+      type: str
+      sample: vpc-0123456789abcdef0
+    cluster_security_group_id:
+      description: The security group EKS created for the cluster.
+      type: str
+      sample: sg-0123456789abcdef0
 kubernetes_version:
   description: The Kubernetes version the available versions are listed for.
   returned: always
@@ -160,14 +201,31 @@ def argument_spec():
     )
 
 
+def cluster_summary(cluster, region):
+    """What add-on IAM needs to know of the cluster: IRSA trusts its OIDC issuer, charts want its VPC."""
+    vpc = cluster.get("resourcesVpcConfig") or {}
+    return dict(
+        name=cluster["name"],
+        arn=cluster.get("arn"),
+        region=region,
+        version=cluster["version"],
+        status=cluster.get("status"),
+        endpoint=cluster.get("endpoint"),
+        oidc_issuer=((cluster.get("identity") or {}).get("oidc") or {}).get("issuer"),
+        vpc_id=vpc.get("vpcId"),
+        cluster_security_group_id=vpc.get("clusterSecurityGroupId"),
+    )
+
+
 def gather(module, api):
     params = module.params
     cluster, name = params["cluster_name"], params["name"]
     result = dict(changed=False)
     kubernetes_version = params["kubernetes_version"]
     if cluster:
-        cluster_version = api.cluster_version(cluster)
-        kubernetes_version = kubernetes_version or cluster_version
+        described = api.describe_cluster(cluster)
+        result["cluster"] = cluster_summary(described, api.region)
+        kubernetes_version = kubernetes_version or described["version"]
         names = [name] if name else api.addon_names(cluster)
         installed = (api.describe_addon(cluster, addon_name) for addon_name in names)
         result["addons"] = [addon_view(addon) for addon in installed if addon is not None]

@@ -59,12 +59,16 @@ def expected_versions(eks, kubernetes_version):
 
 
 def test_installed_add_ons_and_the_versions_of_the_clusters_kubernetes(eks, cluster, installed):
-    kubernetes_version = eks.describe_cluster(name=cluster)["cluster"]["version"]
+    described = eks.describe_cluster(name=cluster)["cluster"]
+    kubernetes_version = described["version"]
     mark = sandbox_mark()
     result = run_module(MODULE, {"cluster_name": cluster})
     assert result["changed"] is False and not result.get("failed"), result
     assert "aws" not in sandbox_writes(mark)
     assert result["kubernetes_version"] == kubernetes_version
+    assert result["cluster"]["oidc_issuer"] == described["identity"]["oidc"]["issuer"]
+    assert result["cluster"]["vpc_id"] == described["resourcesVpcConfig"].get("vpcId")  # moto gives none
+    assert (result["cluster"]["name"], result["cluster"]["version"]) == (cluster, kubernetes_version)
 
     (addon,) = result["addons"]
     assert addon["addon_name"] == "kube-proxy"

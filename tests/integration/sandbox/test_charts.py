@@ -255,6 +255,10 @@ def test_argo_cd_renders_its_settings_objects_as_upstream_names_them():
     assert ("Secret", "argocd-initial-admin-secret") not in by_name
 
 
+def archive_digests(directory: Path) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in directory.glob("*.tgz")}
+
+
 def test_the_repository_is_packaged_once_and_again_only_for_a_changed_chart(tmp_path):
     source = tmp_path / "charts"
     for name in ("metrics-server", "opencost"):
@@ -264,7 +268,7 @@ def test_the_repository_is_packaged_once_and_again_only_for_a_changed_chart(tmp_
 
     service.prepare()
     first = index.read_bytes()
-    archives = {path.name: path.stat().st_mtime_ns for path in service.directory.glob("*.tgz")}
+    archives = archive_digests(service.directory)
     assert set(archives) == {"metrics-server-3.13.0.tgz", "opencost-2.4.0.tgz"}
 
     service.prepare()
@@ -274,7 +278,8 @@ def test_the_repository_is_packaged_once_and_again_only_for_a_changed_chart(tmp_
     values.write_text(values.read_text() + "# changed\n")
     service.prepare()
     assert index.read_bytes() != first
-    after = {path.name: path.stat().st_mtime_ns for path in service.directory.glob("*.tgz")}
+    after = archive_digests(service.directory)
+    # Untouched: packaging again would have written new timestamps into the archive.
     assert after["metrics-server-3.13.0.tgz"] == archives["metrics-server-3.13.0.tgz"]
     assert after["opencost-2.4.0.tgz"] != archives["opencost-2.4.0.tgz"]
 

@@ -560,3 +560,38 @@ class AddonStore:
             del self._state["associations"][scope.key(cluster_name, association_id)]
             self._save()
             return {"association": self._association_view(record)}
+
+    # Tags (TagResource / UntagResource / ListTagsForResource on our ARNs) -------------------
+
+    def owns_arn(self, arn: str) -> bool:
+        return ":addon/" in arn or ":podidentityassociation/" in arn
+
+    def _tagged(self, arn: str) -> dict:
+        for kind, field in (("addons", "addonArn"), ("associations", "associationArn")):
+            for record in self._state[kind].values():
+                if record[field] == arn:
+                    return record
+        raise EksError("ResourceNotFoundException", f"Resource {arn} was not found")
+
+    def list_tags(self, arn: str) -> dict:
+        with self._lock:
+            self._settle()
+            return {"tags": dict(self._tagged(arn)["tags"])}
+
+    def tag(self, arn: str, tags: dict) -> dict:
+        if not tags:
+            raise EksError("InvalidParameterException", "tags must not be empty")
+        with self._lock:
+            self._settle()
+            self._tagged(arn)["tags"].update(tags)
+            self._save()
+            return {}
+
+    def untag(self, arn: str, keys: list[str]) -> dict:
+        with self._lock:
+            self._settle()
+            record = self._tagged(arn)
+            for key in keys:
+                record["tags"].pop(key, None)
+            self._save()
+            return {}

@@ -42,10 +42,13 @@ ROUTES = Map(
             endpoint="DeletePodIdentityAssociation",
         ),
         Rule("/clusters/<name>/updates/<update>", methods=["GET"], endpoint="DescribeUpdate"),
+        Rule("/tags/<path:arn>", methods=["GET"], endpoint="ListTagsForResource"),
+        Rule("/tags/<path:arn>", methods=["POST"], endpoint="TagResource"),
+        Rule("/tags/<path:arn>", methods=["DELETE"], endpoint="UntagResource"),
     ],
     strict_slashes=False,
 )
-_LIST_PARAMS = ("types", "publishers", "owners")
+_LIST_PARAMS = ("types", "publishers", "owners", "tagKeys")
 
 
 class EksAddonApi:
@@ -63,6 +66,10 @@ class EksAddonApi:
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         if endpoint == "DescribeUpdate" and "addonName" not in query:
             return None  # cluster and nodegroup updates are moto's
+        if endpoint.endswith(("TagResource", "TagsForResource")) and not self.store.owns_arn(
+            urllib.parse.unquote(args["arn"])
+        ):
+            return None  # cluster and nodegroup tags are moto's
         return lambda start_response: self._serve(request, environ, endpoint, args, start_response)
 
     def _serve(self, request: AwsRequest, environ: dict, endpoint: str, args: dict, start_response) -> list[bytes]:
@@ -110,4 +117,10 @@ class EksAddonApi:
                 return store.update_association(scope, cluster, args["association"], body)
             case "DeletePodIdentityAssociation":
                 return store.delete_association(scope, cluster, args["association"])
+            case "ListTagsForResource":
+                return store.list_tags(urllib.parse.unquote(args["arn"]))
+            case "TagResource":
+                return store.tag(urllib.parse.unquote(args["arn"]), body.get("tags") or {})
+            case "UntagResource":
+                return store.untag(urllib.parse.unquote(args["arn"]), query.get("tagKeys", []))
         raise EksError("InvalidRequestException", f"{endpoint} is not served")

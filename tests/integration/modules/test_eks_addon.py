@@ -407,11 +407,6 @@ def test_delete_check_mode_then_delete_then_rerun(eks, cluster):
     assert aws_writes(mark) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sandbox does not serve TagResource/UntagResource for add-on ARNs (moto answers NotFoundException); "
-    "real EKS does",
-)
 def test_tags_of_an_existing_add_on_are_updated(eks, cluster):
     name = "eks-pod-identity-agent"
     run_module(MODULE, args(cluster, name, tags={"team": "platform", "old": "x"}))

@@ -90,7 +90,7 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/ansible-eks-nodes
 cache_timeout: 300
-
+---
 # inventories/prod/by-cluster.eks_nodes.yml: no kubeconfig, only AWS credentials
 plugin: bespin.platform.eks_nodes
 cluster_name: petclinic

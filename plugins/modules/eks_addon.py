@@ -231,7 +231,7 @@ addon:
       description: Publisher of the add-on.
       type: str
       sample: eks
-update:
+addon_update:
   description: The update EKS started, as UpdateAddon answered it (its C(id), C(params) and C(status)).
   returned: when the add-on was updated
   type: dict
@@ -483,7 +483,7 @@ class AddonRequest:
             self.api.untag(current["addonArn"], tags_to_remove)
         if tags_to_set:
             self.api.tag(current["addonArn"], tags_to_set)
-        extra = {"update": update} if update else {}
+        extra = {"addon_update": update} if update else {}
         if params["wait"] and (changes or addon["status"] in TRANSITIONAL_STATES):
             addon = self.wait(changed=changed, diff=self.diff(diff_before, diff_after), **extra)
         elif changed:

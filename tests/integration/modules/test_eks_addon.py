@@ -143,7 +143,7 @@ def test_latest_version_with_configuration_and_tags(eks, cluster, kubernetes_ver
 
     # The same configuration in another key order is the same configuration.
     mark = sandbox_mark()
-    reordered = dict(options, configuration_values={"nodeSelector": {"role": "system"}, "replicaCount": 2})
+    reordered = {**options, "configuration_values": {"nodeSelector": {"role": "system"}, "replicaCount": 2}}
     assert run_module(MODULE, args(cluster, "snapshot-controller", **reordered))["changed"] is False
     assert aws_writes(mark) == {}
 
@@ -183,7 +183,7 @@ def test_update_changes_only_what_was_set(eks, cluster, kubernetes_version):
         "addon_version": latest,
         "configuration_values": {"env": {"WARM_IP_TARGET": "10"}},
     }
-    params = {p["type"]: p["value"] for p in result["update"]["params"]}
+    params = {p["type"]: p["value"] for p in result["addon_update"]["params"]}
     assert params["ResolveConflicts"] == "PRESERVE"
     addon = describe(eks, cluster, "vpc-cni")
     assert (addon["status"], addon["addonVersion"]) == ("ACTIVE", latest)

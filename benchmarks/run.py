@@ -34,6 +34,13 @@ from bespin_sandbox import topology as topologies
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOPOLOGY = ROOT / "sandbox" / "bespin_sandbox" / "topologies" / "bench-5000.yml"
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.json"
+# Issue 5's add-on benchmark: five managed add-ons (none needing IAM, so one wave)
+# next to one of them, each add-on taking an EKS-like activation delay.
+BENCH_ADDONS = ("eks-pod-identity-agent", "vpc-cni", "coredns", "kube-proxy", "metrics-server")
+SINGLE_ADDON = "coredns"
+ADDON_DELAY_S = 10.0
+# The node_topology module's default parallelism, for the bare-client floor.
+API_FLOOR_WORKERS = 10
 DEFAULT_SANDBOX_DIR = Path.home() / ".cache" / "bespin-platform" / "bench-sandbox"
 
 
@@ -47,7 +54,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scale-nodes", default="1000,5000", help="comma-separated node counts for the role")
     parser.add_argument("--inventory-nodes", type=int, default=2000, help="nodes for the inventory plugins")
     parser.add_argument(
-        "--skip", default="", help="comma-separated parts to leave out: compare, scale, inventory (for development)"
+        "--skip",
+        default="",
+        help="comma-separated parts to leave out: addons, compare, scale, inventory (for development)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the results JSON goes")
     parser.add_argument("--report-only", action="store_true", help="print the table of --output and exit")
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.render(json.loads(args.output.read_text())))
         return 0
     skip = {part for part in args.skip.split(",") if part}
-    unknown = skip - {"compare", "scale", "inventory"}
+    unknown = skip - {"addons", "compare", "scale", "inventory"}
     if unknown:
         print(f"bench: --skip: unknown part(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -72,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             "--compare-nodes": [args.compare_nodes] if "compare" not in skip else [],
             "--scale-nodes": scale_nodes if "scale" not in skip else [],
             "--inventory-nodes": [args.inventory_nodes] if "inventory" not in skip else [],
+            # Add-ons do not depend on the nodes: measured in the smallest cluster.
+            "--addons-nodes": [slices.available_sizes(topology)[0]] if "addons" not in skip else [],
         }
         if not any(wanted.values()):
             raise ValueError("--skip: nothing left to run")
@@ -87,33 +98,32 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bespin-bench-") as work:
         work_dir = Path(work)
         try:
-            largest = max((size for sizes in wanted.values() for size in sizes), default=0)
-            topology_file = _topology_file(topology, largest, args.topology, sandbox, work_dir)
-            nodes = topologies.load(topology_file).node_count
             was_running = sandbox.running()
             if was_running:
                 # A run stopped halfway leaves labelled nodes, which `sandbox up` would restore
                 # by replacing whole nodes (a race with kwok's heartbeats it can lose).
                 _restore(sandbox)
-            log(f"bringing the benchmark sandbox up in {sandbox.layout.root} ({nodes:,} nodes)...")
-            up_s = sandbox.up(topology_file)
-            results["sandbox"] = {
-                "topology": args.topology.name,
-                "nodes": nodes,
-                "up_s": round(up_s, 1),
-                "was_running": was_running,
-            }
-            runner = Runner.for_sandbox(ROOT, sandbox)
-            _restore(sandbox)
-            # Saved after each part: a failure late in a long run keeps the figures measured so far.
-            if "compare" not in skip:
-                results["node_topology"] = compare(runner, topology, args.compare_nodes, work_dir)
+            results["sandbox"] = {"topology": args.topology.name, "was_running": was_running, "ups": []}
+            runner = None
+            # Smallest first, each in a cluster of exactly the nodes it measures: a
+            # cluster's own kubelets (here kwok's leases) load its control plane, and
+            # on a two-CPU machine that control plane shares the CPUs with Ansible.
+            for size, part in _steps(wanted):
+                results["sandbox"]["ups"].append(_resize(sandbox, topology, size, args.topology, work_dir))
+                runner = runner or Runner.for_sandbox(ROOT, sandbox)
+                _restore(sandbox)
+                if part == "compare":
+                    results["node_topology"] = compare(runner, topology, size, work_dir)
+                elif part == "scale":
+                    run = scale_one(runner, topology, size, work_dir)
+                    results.setdefault("node_topology_scale", []).append(run)
+                    results["memory"] = memory_of(results["node_topology_scale"])
+                elif part == "addons":
+                    results["eks_addons"] = addons(runner, work_dir)
+                else:
+                    results["inventory"] = inventory(runner, topology, size, work_dir)
+                # Saved after each part: a failure late in a long run keeps the figures measured so far.
                 _save(args.output, results)
-            if "scale" not in skip:
-                results["node_topology_scale"], results["memory"] = scale(runner, topology, scale_nodes, work_dir)
-                _save(args.output, results)
-            if "inventory" not in skip:
-                results["inventory"] = inventory(runner, topology, args.inventory_nodes, work_dir)
             _save(args.output, results)
         except (CommandFailed, NotConverged, RuntimeError, ApiException) as exc:
             print(report.render(results))
@@ -144,21 +154,31 @@ def _environment() -> dict:
     }
 
 
-def _topology_file(
-    topology: topologies.Topology, largest: int, source: Path, sandbox: BenchSandbox, work_dir: Path
-) -> Path:
-    """What to bring the sandbox up with: the topology it already runs when that holds every
-    slice needed (a kept sandbox: no reseeding), else the topology file itself, or only the
-    nodegroups needed when no size needs all of it."""
-    cut = slices.trimmed(topology, largest)
+def _steps(wanted: dict[str, list[int]]) -> list[tuple[int, str]]:
+    """(size, part) in the order they run: by size, the comparison first at equal sizes."""
+    order = {"addons": 0, "compare": 1, "scale": 2, "inventory": 3}
+    parts = {option: option.removeprefix("--").removesuffix("-nodes") for option in wanted}
+    steps = [(size, parts[option]) for option, sizes in wanted.items() for size in sizes]
+    return sorted(steps, key=lambda step: (step[0], order[step[1]]))
+
+
+def _resize(sandbox: BenchSandbox, topology: topologies.Topology, size: int, source: Path, work_dir: Path) -> dict:
+    """Bring the sandbox to exactly the nodegroups of this size (grown or shrunk by `sandbox up`),
+    unless it already runs them."""
+    cut = slices.trimmed(topology, size)
     running = sandbox.topology() if sandbox.layout.topology_file.exists() else None
-    if running is not None and _holds(running, cut):
-        return sandbox.layout.topology_file
+    if running is not None and sandbox.running() and _same(running, cut):
+        return {"nodes": cut.node_count, "up_s": 0.0, "reused": True}
     if cut.nodegroups == topology.nodegroups:
-        return source
-    path = work_dir / f"{source.stem}-{largest}.yml"
-    path.write_text(yaml.safe_dump(cut.to_document(), sort_keys=False))
-    return path
+        path = source
+    else:
+        path = work_dir / f"{source.stem}-{size}.yml"
+        path.write_text(yaml.safe_dump(cut.to_document(), sort_keys=False))
+    log(f"bringing the benchmark sandbox in {sandbox.layout.root} to {cut.node_count:,} nodes...")
+    up_s = sandbox.up(path)
+    settle_s = sandbox.settle()
+    log(f"  up in {up_s:.1f} s, settled {settle_s:.1f} s later")
+    return {"nodes": cut.node_count, "up_s": round(up_s, 1), "settle_s": round(settle_s, 1), "reused": False}
 
 
 def _restore(sandbox: BenchSandbox) -> None:
@@ -166,10 +186,9 @@ def _restore(sandbox: BenchSandbox) -> None:
     sandbox.restore_nodes(inventories.LABEL_PREFIX, {inventories.DOMAIN_KEY})
 
 
-def _holds(running: topologies.Topology, needed: topologies.Topology) -> bool:
-    """Whether the running cluster starts with the needed nodegroups (so its slices are the same nodes)."""
-    prefix = dataclasses.replace(running, nodegroups=running.nodegroups[: len(needed.nodegroups)], source="")
-    return prefix.same_cluster_as(dataclasses.replace(needed, source=""))
+def _same(running: topologies.Topology, needed: topologies.Topology) -> bool:
+    """Whether the running cluster holds exactly the needed nodegroups."""
+    return dataclasses.replace(running, source="").same_cluster_as(dataclasses.replace(needed, source=""))
 
 
 def _playbook(runner: Runner, playbook: str, inventory_path: Path, label: str) -> PlaybookRun:
@@ -206,34 +225,72 @@ def compare(runner: Runner, topology: topologies.Topology, size: int, work_dir: 
     }
 
 
-def scale(runner: Runner, topology: topologies.Topology, sizes: list[int], work_dir: Path) -> tuple[list, dict]:
-    """The role's first converge and its no-op rerun at each size; memory of the largest."""
-    runs = []
-    for size in sizes:
-        nodes = slices.node_names(topology, size, "--scale-nodes")
-        inventory_path = inventories.write_node_inventory(work_dir / f"nodes-{size}.yml", nodes)
-        log(f"{size:,} nodes: node_topology role, first converge then no-op rerun...")
-        converge = _converge(runner, "role.yml", nodes, inventory_path, "first converge")
-        noop = _playbook(runner, "role.yml", inventory_path, "no-op rerun")
-        _restore(runner.sandbox)
-        runs.append(
-            {
-                "nodes": size,
-                "converge_s": round(converge.wall_s, 2),
-                "converge_writes": converge.writes,
-                "converge_task_s": _rounded(converge.task_s),
-                "noop_s": round(noop.wall_s, 2),
-                "noop_writes": noop.writes,
-                "noop_task_s": _rounded(noop.task_s),
-                "max_rss_mib": round(max(converge.max_rss_mib, noop.max_rss_mib), 1),
-            }
-        )
+def scale_one(runner: Runner, topology: topologies.Topology, size: int, work_dir: Path) -> dict:
+    """The role's first converge and its no-op rerun on this many nodes."""
+    nodes = slices.node_names(topology, size, "--scale-nodes")
+    inventory_path = inventories.write_node_inventory(work_dir / f"nodes-{size}.yml", nodes)
+    log(f"{size:,} nodes: node_topology role, first converge then no-op rerun...")
+    converge = _converge(runner, "role.yml", nodes, inventory_path, "first converge")
+    noop = _playbook(runner, "role.yml", inventory_path, "no-op rerun")
+    _restore(runner.sandbox)
+    # The same writes from a bare client at the module's default parallelism: what
+    # this sandbox's API server allows at best, to read the role's figure against.
+    patches = {name: inventories.desired_patch(domain) for name, domain in inventories.desired_state(nodes).items()}
+    floor_s = runner.sandbox.patch_nodes(patches, API_FLOOR_WORKERS)
+    runner.check_converged(nodes)
+    _restore(runner.sandbox)
+    log(f"  the same {size:,} patches from a bare client: {floor_s:.1f} s")
+    return {
+        "nodes": size,
+        "converge_s": round(converge.wall_s, 2),
+        "converge_writes": converge.writes,
+        "converge_task_s": _rounded(converge.task_s),
+        "noop_s": round(noop.wall_s, 2),
+        "noop_writes": noop.writes,
+        "noop_task_s": _rounded(noop.task_s),
+        "max_rss_mib": round(max(converge.max_rss_mib, noop.max_rss_mib), 1),
+        "api_floor_s": round(floor_s, 2),
+    }
+
+
+def memory_of(runs: list[dict]) -> dict:
+    """Peak RSS at the largest size, next to the smallest as the reference."""
     largest = max(runs, key=lambda run: run["nodes"])
     memory = {"nodes": largest["nodes"], "max_rss_mib": largest["max_rss_mib"]}
     smallest = min(runs, key=lambda run: run["nodes"])
     if smallest is not largest:
         memory.update(reference_nodes=smallest["nodes"], reference_max_rss_mib=smallest["max_rss_mib"])
-    return runs, memory
+    return memory
+
+
+def addons(runner: Runner, work_dir: Path) -> dict:
+    """The eks_addons role installing five managed add-ons, next to it installing one."""
+    sandbox = runner.sandbox
+    previous_delay = sandbox.addon_delay()
+    sandbox.addon_delay(ADDON_DELAY_S)
+    runs = {}
+    try:
+        for label, names in (("one", [SINGLE_ADDON]), ("five", list(BENCH_ADDONS))):
+            sandbox.remove_addons()
+            inventory_path = inventories.write_addons_inventory(work_dir / f"addons-{label}.yml", names)
+            log(f"eks_addons role: {len(names)} managed add-on(s), {ADDON_DELAY_S:.0f} s activation delay each...")
+            runs[label] = _playbook(runner, "addons.yml", inventory_path, ", ".join(names))
+            runner.check_addons_active(names)
+        sandbox.remove_addons()
+    finally:
+        sandbox.addon_delay(previous_delay)
+    return {
+        "addons": list(BENCH_ADDONS),
+        "single_addon": SINGLE_ADDON,
+        "delay_s": ADDON_DELAY_S,
+        "five_s": round(runs["five"].wall_s, 2),
+        "one_s": round(runs["one"].wall_s, 2),
+        "ratio": round(runs["five"].wall_s / runs["one"].wall_s, 2),
+        "five_writes": runs["five"].writes,
+        "one_writes": runs["one"].writes,
+        "five_task_s": _rounded(runs["five"].task_s),
+        "one_task_s": _rounded(runs["one"].task_s),
+    }
 
 
 def inventory(runner: Runner, topology: topologies.Topology, size: int, work_dir: Path) -> dict:

@@ -30,6 +30,11 @@ def desired_taints(domain: str) -> list[dict[str, str]]:
     return [{"key": DOMAIN_KEY, "value": domain, "effect": "NoSchedule"}]
 
 
+def desired_patch(domain: str) -> dict:
+    """The merge patch that takes an unlabelled bench node to its domain's state."""
+    return {"metadata": {"labels": desired_labels(domain)}, "spec": {"taints": desired_taints(domain)}}
+
+
 def desired_state(nodes: list[str]) -> dict[str, str]:
     """Node name -> its domain."""
     return {name: domain_of(index) for index, name in enumerate(nodes)}
@@ -49,6 +54,15 @@ def write_node_inventory(path: Path, nodes: list[str]) -> Path:
             "vars": {"ansible_connection": "local"},
             "children": {NODE_GROUP: {"children": domains}},
         }
+    }
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def write_addons_inventory(path: Path, addons: list[str]) -> Path:
+    """localhost, with the managed add-ons playbooks/addons.yml installs."""
+    document = {
+        "all": {"hosts": {"localhost": {"ansible_connection": "local", "bench_addons": [{"name": n} for n in addons]}}}
     }
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path

@@ -6,13 +6,14 @@ from __future__ import annotations
 GOAL_SPEEDUP = 50.0
 GOAL_CONVERGE_NODES = 1000
 GOAL_CONVERGE_S = 10.0
+GOAL_ADDON_RATIO = 1.3
 # Short names for the tasks of role.yml and naive_loop.yml, to say where a playbook's time goes.
 TASK_NAMES = {
     "Validating arguments against arg spec": "argument_specs check",
-    "Apply the declared labels and taints": "include apply.yml",
+    "Apply the declared labels and taints": "include apply.yml (once)",
     "Collect each host's node_labels and node_taints": "set_fact over hostvars",
     "Label and taint the nodes": "node_topology module",
-    "Verify that the scheduler honours the taints": "include verify (skipped)",
+    "Verify that the scheduler honours the taints": "include verify (skipped; and the play's end)",
     "Set each node's labels": "k8s loop",
     "Set each node's taints": "k8s_taint loop",
 }
@@ -46,6 +47,7 @@ def render(results: dict) -> str:
         *_scale_rows(results.get("node_topology_scale", [])),
         *_memory_rows(results.get("memory")),
         *_inventory_rows(results.get("inventory")),
+        *_addon_rows(results.get("eks_addons")),
     ]
     titles = _row(*(title for title, _align, _width in COLUMNS), "baseline / goal", "ratio / verdict")
     lines += [titles, "-" * max(len(line) for line in [titles, *rows]), *rows]
@@ -80,6 +82,11 @@ def _time_notes(results: dict) -> list[str]:
         nodes = f"{run['nodes']:,} nodes"
         notes.append(_breakdown(f"role, {nodes}, converge", run["converge_s"], run["converge_task_s"]))
         notes.append(_breakdown(f"role, {nodes}, no-op", run["noop_s"], run["noop_task_s"]))
+    addons = results.get("eks_addons")
+    if addons:
+        count = len(addons["addons"])
+        notes.append(_breakdown(f"eks_addons, {count} add-ons", addons["five_s"], addons["five_task_s"]))
+        notes.append(_breakdown("eks_addons, one add-on", addons["one_s"], addons["one_task_s"]))
     return notes
 
 
@@ -88,9 +95,10 @@ def _header(results: dict) -> str:
     sandbox = results.get("sandbox", {})
     parts = [f"bespin.platform benchmarks, {environment.get('date', '?')}"]
     parts.append(f"{environment.get('cpus', '?')} CPUs, load {environment.get('load_at_start', '?')} at start")
-    if sandbox:
-        how = "already running, `sandbox up`" if sandbox.get("was_running") else "brought up"
-        parts.append(f"sandbox {sandbox['topology']}: {sandbox['nodes']:,} nodes, {how} in {_seconds(sandbox['up_s'])}")
+    ups = [up for up in sandbox.get("ups", []) if not up["reused"]]
+    if ups:
+        sizes = ", ".join(f"{up['nodes']:,} ({_seconds(up['up_s'])})" for up in ups)
+        parts.append(f"sandbox {sandbox['topology']} sized to each part: {sizes}")
     return "; ".join(parts)
 
 
@@ -126,6 +134,17 @@ def _scale_rows(runs: list[dict]) -> list[str]:
         lines.append(
             _row("role: first converge", nodes, _seconds(run["converge_s"]), run["converge_writes"], baseline, ratio)
         )
+        if "api_floor_s" in run:
+            lines.append(
+                _row(
+                    "  the same patches, bare client (floor)",
+                    nodes,
+                    _seconds(run["api_floor_s"]),
+                    nodes,
+                    "the API server's own limit",
+                    f"role = floor + {_seconds(run['converge_s'] - run['api_floor_s'])}",
+                )
+            )
         lines.append(
             _row(
                 "role: no-op rerun",
@@ -172,4 +191,20 @@ def _inventory_rows(figures: dict | None) -> list[str]:
         _row(name, figures["nodes"], _seconds(figures[seconds]), None, baseline, f"{figures[ratio]:.1f}x faster")
         for name, seconds, ratio in rows
         if seconds in figures
+    ]
+
+
+def _addon_rows(figures: dict | None) -> list[str]:
+    if not figures:
+        return []
+    ratio = figures["ratio"]
+    return [
+        _row(
+            f"eks_addons: {len(figures['addons'])} managed add-ons ({figures['delay_s']:.0f} s delay)",
+            None,
+            _seconds(figures["five_s"]),
+            figures["five_writes"],
+            f"one add-on ({figures['single_addon']}) {_seconds(figures['one_s'])}",
+            f"{ratio:.2f}x the time (goal < {GOAL_ADDON_RATIO}x: {_verdict(ratio < GOAL_ADDON_RATIO)})",
+        )
     ]

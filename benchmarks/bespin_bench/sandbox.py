@@ -24,6 +24,7 @@ from kubernetes.client.rest import ApiException
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import CONFLICT, NodeApi
 from bespin_sandbox import cluster
 from bespin_sandbox import topology as topologies
+from bespin_sandbox.aws.seed import internal_api
 from bespin_sandbox.layout import Layout
 from bespin_sandbox.services.kubernetes import KubernetesService
 
@@ -85,6 +86,21 @@ class BenchSandbox:
         """`sandbox writes --since MARK --json`: counts by service and verb."""
         return json.loads(self._sandbox_output("writes", "--since", mark, "--json"))
 
+    # EKS add-ons (the AWS twin's own API) ------------------------------------------
+
+    def _aws_api(self, path: str, payload: dict | None = None, method: str = "POST") -> dict:
+        return internal_api(f"http://127.0.0.1:{self.layout.aws_port}", path, payload, method)
+
+    def addon_delay(self, seconds: float | None = None) -> float:
+        """The seconds an add-on stays CREATING/UPDATING/DELETING; set it when given."""
+        if seconds is None:
+            return self._aws_api("/bespin-api/eks/addon-delay", method="GET")["seconds"]
+        return self._aws_api("/bespin-api/eks/addon-delay", {"seconds": seconds}, method="PUT")["seconds"]
+
+    def remove_addons(self) -> int:
+        """Forget every add-on and Pod Identity association at once (no DELETING phase)."""
+        return self._aws_api("/bespin-api/reset")["removed"]
+
     # Nodes ------------------------------------------------------------------------
 
     @contextmanager
@@ -100,6 +116,31 @@ class BenchSandbox:
         """The nodes (matching a label selector), as plain dicts: a read, never counted as a write."""
         with self._nodes() as nodes:
             return nodes.list_nodes(label_selector)
+
+    def settle(self, window_s: float = 5.0, quiet_share: float = 0.01, timeout_s: float = 300.0) -> float:
+        """Wait until the nodes stop changing: after a resize, kwok's first status updates and
+        the controllers' (pod CIDRs, not-ready taints) keep the API server busy for a while and
+        race every writer. Quiet means fewer than `quiet_share` of the nodes changed within
+        `window_s` (kwok's own heartbeats never stop). Returns the seconds waited."""
+        started = time.perf_counter()
+        with self._nodes() as nodes:
+            before = _versions(nodes.list_nodes())
+            while time.perf_counter() - started < timeout_s:
+                time.sleep(window_s)
+                after = _versions(nodes.list_nodes())
+                changed = sum(1 for name, version in after.items() if before.get(name) != version)
+                if changed <= quiet_share * len(after):
+                    break
+                before = after
+        return time.perf_counter() - started
+
+    def patch_nodes(self, patches: dict[str, dict], workers: int) -> float:
+        """One merge patch per node from a bare client (no Ansible, no planning, no retries
+        on conflict); the seconds the writes took. The floor under any tool on this sandbox."""
+        with self._nodes() as nodes, ThreadPoolExecutor(workers) as pool:
+            started = time.perf_counter()
+            list(pool.map(lambda item: nodes.merge_patch_node(*item), patches.items()))
+            return time.perf_counter() - started
 
     def restore_nodes(self, label_prefix: str, taint_keys: set[str]) -> int:
         """Remove the labels under label_prefix and the taints with these keys from every node
@@ -119,6 +160,10 @@ class BenchSandbox:
             names = [node["metadata"]["name"] for node in nodes.list_nodes() if drifted(node)]
             list(pool.map(lambda name: _restore_node(nodes, name, label_prefix, taint_keys), names))
         return len(names)
+
+
+def _versions(nodes: list[dict]) -> dict[str, str]:
+    return {node["metadata"]["name"]: node["metadata"]["resourceVersion"] for node in nodes}
 
 
 def _restore_node(nodes: NodeApi, name: str, label_prefix: str, taint_keys: set[str]) -> None:

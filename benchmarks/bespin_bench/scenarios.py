@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import boto3
+
 from . import inventories
 from .measure import run_measured
 from .sandbox import BIN, BenchSandbox, total_writes
@@ -73,6 +75,12 @@ class Runner:
         hosts = len(json.loads(measured.stdout).get("_meta", {}).get("hostvars", {}))
         return InventoryRun(measured.wall_s, measured.max_rss_mib, hosts)
 
+    def check_addons_active(self, names: list[str]) -> None:
+        """Raise NotConverged unless exactly these add-ons are installed, all ACTIVE."""
+        statuses = _addon_statuses(self.env)
+        if sorted(statuses) != sorted(names) or set(statuses.values()) != {"ACTIVE"}:
+            raise NotConverged(f"add-ons after the run: {statuses}, expected {sorted(names)} ACTIVE")
+
     def check_converged(self, nodes: list[str]) -> None:
         """Raise NotConverged unless every node has exactly its domain's labels and taint."""
         expected = inventories.desired_state(nodes)
@@ -98,6 +106,19 @@ class Runner:
                 f"{len(wrong)} node(s) in the wrong state (e.g. {wrong[:3]}), "
                 f"{len(expected)} not labelled (e.g. {list(expected)[:3]})"
             )
+
+
+def _addon_statuses(env: dict[str, str]) -> dict[str, str]:
+    eks = boto3.client(
+        "eks",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    cluster = env["BESPIN_EKS_CLUSTER"]
+    names = eks.list_addons(clusterName=cluster)["addons"]
+    return {name: eks.describe_addon(clusterName=cluster, addonName=name)["addon"]["status"] for name in names}
 
 
 def _task_seconds(report: str) -> dict[str, float]:

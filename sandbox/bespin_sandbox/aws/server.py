@@ -71,6 +71,12 @@ class AwsEndpoint:
         elif path == "/inventory":
             result = moto_bridge.inventory(http.args["account"], http.args["region"])
             result["eks addons and pod identity associations"] = self.addons.count()
+        elif path == "/eks/addon-delay":
+            # Seconds an add-on stays CREATING/UPDATING/DELETING; settable while running
+            # (the add-on benchmark uses EKS-like delays, tests short ones).
+            if http.method == "PUT":
+                self.addons.delay = float(http.get_json()["seconds"])
+            result = {"seconds": self.addons.delay}
         elif path == "/eks/token-review" and http.method == "POST":
             # kube-apiserver's token webhook: EKS bearer tokens (see eks_auth).
             result = eks_auth.review(http.get_json())

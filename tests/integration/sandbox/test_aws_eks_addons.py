@@ -16,6 +16,7 @@ from botocore.config import Config
 from botocore.validate import ParamValidator
 
 from bespin_sandbox import topology as topologies
+from bespin_sandbox.aws.seed import internal_api
 
 pytestmark = pytest.mark.sandbox
 WAIT = {"Delay": 1, "MaxAttempts": 30}
@@ -292,3 +293,20 @@ def test_addon_owned_pod_identity_associations(eks, cluster):
     eks.delete_addon(clusterName=name, addonName="aws-ebs-csi-driver")
     eks.get_waiter("addon_deleted").wait(clusterName=name, addonName="aws-ebs-csi-driver", WaiterConfig=WAIT)
     assert eks.list_pod_identity_associations(clusterName=name)["associations"] == []
+
+
+def test_activation_delay_is_settable_while_running(sandbox, eks, cluster):
+    endpoint = f"http://127.0.0.1:{sandbox.layout.aws_port}/bespin-api/eks/addon-delay"
+    name = cluster.cluster_name
+    before = internal_api(endpoint, "", method="GET")["seconds"]
+    assert before > 0
+    try:
+        assert internal_api(endpoint, "", {"seconds": 0}, method="PUT") == {"seconds": 0}
+        eks.create_addon(clusterName=name, addonName="kube-proxy")
+        assert eks.describe_addon(clusterName=name, addonName="kube-proxy")["addon"]["status"] == "ACTIVE"
+    finally:
+        internal_api(endpoint, "", {"seconds": before}, method="PUT")
+    assert internal_api(endpoint, "", method="GET") == {"seconds": before}
+    eks.delete_addon(clusterName=name, addonName="kube-proxy")
+    assert eks.describe_addon(clusterName=name, addonName="kube-proxy")["addon"]["status"] == "DELETING"
+    eks.get_waiter("addon_deleted").wait(clusterName=name, addonName="kube-proxy", WaiterConfig=WAIT)

@@ -16,7 +16,7 @@ description:
     O(kubernetes.core.helm#module:chart_repo_url) to install it from. The first match wins.
   - The chart's own C(chart_ref), when set (a local chart path, or a full C(oci://) reference).
   - The O(mirror) repository, when set (one HTTP(S) repository mirroring every chart, for
-    air-gapped clusters: Artifactory, ChartMuseum, Harbor, the sandbox's chart repository).
+    air-gapped clusters, such as Artifactory, ChartMuseum, Harbor or the sandbox's chart repository).
   - The chart's upstream C(repository) - an HTTP(S) chart repository, or an C(oci://) registry
     path the chart name is appended to.
 options:

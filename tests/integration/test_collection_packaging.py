@@ -79,12 +79,13 @@ def test_checkout_runs_root_site_yml(sandbox):
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert recap(result.stdout) | {"ok": 0} == {
-        "ok": 0,
+    # The installed collection's run above converged the sandbox: this one changes
+    # nothing (tasks for features the sandbox inventory leaves off are skipped).
+    counts = recap(result.stdout)
+    assert {key: counts[key] for key in ("changed", "unreachable", "failed", "rescued", "ignored")} == {
         "changed": 0,
         "unreachable": 0,
         "failed": 0,
-        "skipped": 0,
         "rescued": 0,
         "ignored": 0,
     }

@@ -29,12 +29,12 @@ CLIENT_CONFIG = {"retries": {"total_max_attempts": 1}}
 TRANSITIONAL_STATES = ("CREATING", "UPDATING", "DELETING")
 UNHEALTHY_STATES = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "DEGRADED")
 NOT_FOUND = ("ResourceNotFoundException",)
-# Polls while an add-on settles: 2 s, growing to at most 10 s (what the AWS CLI's
-# addon-active waiter polls at). DescribeAddon is cheap; a longer pause would only
-# add to the wall time of a role that waits on several add-ons at once.
+# Polls while an add-on settles: 2 s, growing to at most 5 s. DescribeAddon is
+# cheap (the AWS CLI's addon-active waiter polls every 10 s); a longer pause would
+# only add to the wall time of a role that waits on several add-ons at once.
 POLL_FIRST_DELAY = 2.0
 POLL_MIN_DELAY = 1.0
-POLL_MAX_DELAY = 10.0
+POLL_MAX_DELAY = 5.0
 
 
 class MissingCluster(LookupError):

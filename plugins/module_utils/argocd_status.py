@@ -1,0 +1,91 @@
+# Copyright: (c) 2026, bespin.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an Argo CD Application's status says: a summary, whether it is ready, and why not.
+
+Argo CD writes the status into the Application object (argoproj.io/v1alpha1):
+status.sync {status, revision}, status.health {status, message},
+status.resources[] {group, kind, namespace, name, status, health}, the last
+operation in status.operationState {phase, message, syncResult.resources[]},
+and status.conditions[] {type, message}. Nothing here talks to the cluster.
+"""
+
+SYNC_STATUSES = ("Synced", "OutOfSync", "Unknown")
+HEALTH_STATUSES = ("Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown")
+# Operation phases after which nothing more will happen without a new sync.
+FAILED_PHASES = ("Failed", "Error")
+NO_STATUS = "Unknown"
+
+
+def _resource_name(resource):
+    kind = resource.get("kind", "?")
+    namespace = resource.get("namespace")
+    name = resource.get("name", "?")
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+def unhealthy_resources(status):
+    """The app's resources that are not Synced or not Healthy, each as 'Kind/ns/name: why'."""
+    problems = []
+    for resource in status.get("resources") or []:
+        reasons = []
+        if resource.get("status") and resource["status"] != "Synced":
+            reasons.append(resource["status"])
+        health = resource.get("health") or {}
+        if health.get("status") and health["status"] not in ("Healthy", "Suspended"):
+            reasons.append(health["status"] + (f" ({health['message']})" if health.get("message") else ""))
+        if reasons:
+            problems.append(f"{_resource_name(resource)}: {', '.join(reasons)}")
+    # A failed sync names the objects it could not apply, which may never reach status.resources.
+    for result in ((status.get("operationState") or {}).get("syncResult") or {}).get("resources") or []:
+        if result.get("status") in ("SyncFailed", "PruneSkipped") and result.get("message"):
+            problems.append(f"{_resource_name(result)}: {result['status']} ({result['message']})")
+    return problems
+
+
+def summarize(app):
+    """The parts of an Application a user needs to know why it is (not) ready."""
+    status = app.get("status") or {}
+    operation = status.get("operationState") or {}
+    return {
+        "name": app["metadata"]["name"],
+        "sync_status": (status.get("sync") or {}).get("status") or NO_STATUS,
+        "health_status": (status.get("health") or {}).get("status") or NO_STATUS,
+        "revision": (status.get("sync") or {}).get("revision", ""),
+        "operation_phase": operation.get("phase", ""),
+        "operation_message": operation.get("message", ""),
+        "conditions": [
+            f"{condition.get('type')}: {condition.get('message', '')}"
+            for condition in status.get("conditions") or []
+            if "Error" in (condition.get("type") or "") or "Warning" in (condition.get("type") or "")
+        ],
+        "problems": unhealthy_resources(status),
+    }
+
+
+def is_ready(summary, sync_statuses, health_statuses):
+    return summary["sync_status"] in sync_statuses and summary["health_status"] in health_statuses
+
+
+def has_failed(summary):
+    """The last sync failed: waiting longer will not make the app ready."""
+    return summary["operation_phase"] in FAILED_PHASES and summary["sync_status"] != "Synced"
+
+
+def describe(summary):
+    """One paragraph about an app that is not ready."""
+    text = f"{summary['name']}: sync {summary['sync_status']}, health {summary['health_status']}"
+    if summary["operation_phase"]:
+        text += f"; last sync {summary['operation_phase']}"
+        if summary["operation_message"]:
+            text += f": {summary['operation_message']}"
+    details = summary["conditions"] + summary["problems"]
+    if details:
+        text += "; " + "; ".join(details)
+    return text
+
+
+def report(summaries, missing, sync_statuses, health_statuses):
+    """The failure message: every app that is missing or not ready, and why."""
+    lines = [f"{name}: no such Application" for name in missing]
+    lines += [describe(s) for s in summaries if not is_ready(s, sync_statuses, health_statuses)]
+    return " | ".join(lines)

@@ -1,0 +1,307 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, bespin.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: argocd_app_wait
+short_description: Wait until Argo CD Applications are Synced and Healthy
+version_added: 0.1.0
+author: bespin.platform maintainers (@bespin)
+description:
+  - Waits until the named Argo CD Applications, or all those matching a label selector, reach the wanted sync and
+    health status, reading their status through the Kubernetes API (no Argo CD API token or CLI needed).
+  - Reads every Application of the namespace with one request per poll; polls start at 2 seconds and grow, jittered,
+    to 10 seconds. Throttling (429), server errors (5xx) and dropped connections are retried with jittered backoff.
+  - On timeout, or as soon as an Application's last sync has failed, the module fails with a message naming every
+    Application that is missing or not ready, with each of its resources that is OutOfSync, Degraded or Missing and
+    the last sync's message.
+  - The module only reads; it never reports a change.
+options:
+  names:
+    description:
+      - Names of the Applications to wait for.
+      - Mutually exclusive with O(label_selector).
+    type: list
+    elements: str
+  label_selector:
+    description:
+      - Wait for every Application whose labels match this selector,
+        for example V(app.kubernetes.io/part-of=petclinic).
+      - At least one Application must match before the timeout.
+      - Mutually exclusive with O(names).
+    type: str
+  namespace:
+    description: Namespace the Applications live in (Argo CD's own namespace unless apps-in-any-namespace is used).
+    type: str
+    default: argocd
+  timeout:
+    description: Seconds to wait, at least 1.
+    type: int
+    default: 600
+  sync_status:
+    description: Sync statuses that count as ready.
+    type: list
+    elements: str
+    choices: [Synced, OutOfSync, Unknown]
+    default: [Synced]
+  health_status:
+    description:
+      - Health statuses that count as ready.
+      - Add V(Suspended) for Applications holding paused Rollouts or suspended CronJobs.
+    type: list
+    elements: str
+    choices: [Healthy, Progressing, Degraded, Suspended, Missing, Unknown]
+    default: [Healthy]
+  fail_on_sync_failure:
+    description:
+      - Stop waiting and fail as soon as an Application's last sync operation ended in V(Failed) or V(Error) while it
+        is not Synced (Argo CD retries by the app's own retry policy; a failed operation is what is left after it).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    description: In check mode the current status is returned at once, without waiting and without failing.
+    support: full
+  diff_mode:
+    description: Nothing is changed, so there is never a diff.
+    support: none
+requirements:
+  - kubernetes >= 24.2.0
+notes:
+  - Argo CD writes the status; in a cluster where its application controller does not run, Applications never get
+    one and are reported with sync and health V(Unknown).
+"""
+
+EXAMPLES = r"""
+- name: Wait for the root app and its children
+  bespin.platform.argocd_app_wait:
+    names: [root, petclinic, monitoring]
+    timeout: 900
+
+- name: Wait for every app of a project, paused Rollouts allowed
+  bespin.platform.argocd_app_wait:
+    label_selector: app.kubernetes.io/part-of=petclinic
+    health_status: [Healthy, Suspended]
+
+- name: Read the current status without waiting
+  bespin.platform.argocd_app_wait:
+    names: [root]
+  check_mode: true
+  register: root_status
+"""
+
+RETURN = r"""
+ready:
+  description: Whether every Application was found and ready.
+  returned: always
+  type: bool
+  sample: true
+elapsed:
+  description: Seconds spent waiting.
+  returned: always
+  type: float
+  sample: 12.4
+missing:
+  description: Names asked for that no Application has (or, with a label selector, the selector when nothing matched).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+applications:
+  description: The status of each Application, as last read.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Application name.
+      type: str
+      sample: root
+    sync_status:
+      description: Synced, OutOfSync or Unknown (Unknown also when Argo CD has written no status yet).
+      type: str
+      sample: Synced
+    health_status:
+      description: Healthy, Progressing, Degraded, Suspended, Missing or Unknown.
+      type: str
+      sample: Healthy
+    revision:
+      description: The git revision (or chart version) last synced.
+      type: str
+      sample: 6f1d5a0c
+    operation_phase:
+      description: Phase of the last sync operation (Running, Succeeded, Failed, Error), empty when none.
+      type: str
+      sample: Succeeded
+    operation_message:
+      description: Message of the last sync operation.
+      type: str
+      sample: successfully synced (all tasks run)
+    conditions:
+      description: The Application's error and warning conditions, as C(type: message).
+      type: list
+      elements: str
+      sample: []
+    problems:
+      description: Each resource that is not Synced or not Healthy, as C(Kind/namespace/name: reasons).
+      type: list
+      elements: str
+      sample: ["Deployment/petclinic/was: OutOfSync, Degraded (Deployment exceeded its progress deadline)"]
+"""
+
+import copy
+import random
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+from ansible_collections.bespin.platform.plugins.module_utils.argocd_status import (
+    HEALTH_STATUSES,
+    SYNC_STATUSES,
+    has_failed,
+    is_ready,
+    report,
+    summarize,
+)
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import NOT_FOUND, JsonApi
+
+try:
+    from kubernetes.client.rest import ApiException
+except ImportError:  # reported by AnsibleK8SModule's requirement check
+    ApiException = None
+
+POLL_FIRST_DELAY = 2.0
+POLL_GROWTH = 1.5
+POLL_MAX_DELAY = 10.0
+# Kubernetes object names (DNS subdomains) and namespaces (DNS labels).
+OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def argument_spec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        names=dict(type="list", elements="str"),
+        label_selector=dict(type="str"),
+        namespace=dict(type="str", default="argocd"),
+        timeout=dict(type="int", default=600),
+        sync_status=dict(type="list", elements="str", choices=list(SYNC_STATUSES), default=["Synced"]),
+        health_status=dict(type="list", elements="str", choices=list(HEALTH_STATUSES), default=["Healthy"]),
+        fail_on_sync_failure=dict(type="bool", default=True),
+    )
+    return spec
+
+
+def validate(params):
+    """The first problem with the request, naming its field; None when there is none."""
+    if params["timeout"] < 1:
+        return f"timeout: must be at least 1 second, got {params['timeout']}"
+    if not NAMESPACE.match(params["namespace"]):
+        return f"namespace: {params['namespace']!r} is not a valid namespace name"
+    if params["names"] is not None:
+        if not params["names"]:
+            return "names: give at least one Application name"
+        for index, name in enumerate(params["names"]):
+            if not isinstance(name, str) or not OBJECT_NAME.match(name):
+                return f"names[{index}]: {name!r} is not a valid Application name"
+    if params["label_selector"] is not None and not params["label_selector"].strip():
+        return "label_selector: must not be empty"
+    return None
+
+
+def poll_delays(rng):
+    """2 s, growing by half each time up to 10 s, each jittered by up to a fifth."""
+    delay = POLL_FIRST_DELAY
+    while True:
+        yield delay * rng.uniform(0.8, 1.0)
+        delay = min(POLL_MAX_DELAY, delay * POLL_GROWTH)
+
+
+class ApplicationWaiter:
+    def __init__(self, module, api, clock=time.monotonic, sleep=time.sleep):
+        self.module = module
+        self.api = api
+        self.clock = clock
+        self.sleep = sleep
+        params = module.params
+        self.names = params["names"]
+        self.selector = params["label_selector"]
+        self.sync_statuses = params["sync_status"]
+        self.health_statuses = params["health_status"]
+
+    def read(self):
+        """(summaries of the apps asked for, the names that are missing)."""
+        query = [("labelSelector", self.selector)] if self.selector else []
+        path = f"/apis/argoproj.io/v1alpha1/namespaces/{self.module.params['namespace']}/applications"
+        apps = self.api.request("GET", path, query)["items"]
+        found = {app["metadata"]["name"]: summarize(app) for app in apps}
+        if self.names is not None:
+            return [found[name] for name in self.names if name in found], [n for n in self.names if n not in found]
+        return sorted(found.values(), key=lambda s: s["name"]), ([] if found else [f"(label selector {self.selector})"])
+
+    def run(self):
+        started = self.clock()
+        deadline = started + self.module.params["timeout"]
+        delays = poll_delays(random.Random())  # noqa: S311 - jitter, not secrets
+        while True:
+            summaries, missing = self.read()
+            ready = not missing and all(is_ready(s, self.sync_statuses, self.health_statuses) for s in summaries)
+            result = dict(
+                changed=False,
+                ready=ready,
+                missing=missing,
+                applications=summaries,
+                elapsed=round(self.clock() - started, 1),
+            )
+            if ready or self.module.check_mode:
+                self.module.exit_json(**result)
+            failed = [s["name"] for s in summaries if has_failed(s)]
+            if failed and self.module.params["fail_on_sync_failure"]:
+                self.module.fail_json(
+                    msg=f"The last sync of {', '.join(failed)} failed: "
+                    + report(summaries, missing, self.sync_statuses, self.health_statuses),
+                    **result,
+                )
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                self.module.fail_json(
+                    msg=f"Not ready after {self.module.params['timeout']} s: "
+                    + report(summaries, missing, self.sync_statuses, self.health_statuses),
+                    **result,
+                )
+            self.sleep(min(next(delays), remaining))
+
+
+def main():
+    module = AnsibleK8SModule(
+        module_class=AnsibleModule,
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("names", "label_selector")],
+        required_one_of=[("names", "label_selector")],
+        supports_check_mode=True,
+    )
+    problem = validate(module.params)
+    if problem:
+        module.fail_json(msg=problem)
+    try:
+        client = get_api_client(module)
+        ApplicationWaiter(module, JsonApi(client.client.client)).run()
+    except CoreException as exc:
+        module.fail_from_exception(exc)
+    except ApiException as exc:
+        if exc.status == NOT_FOUND:
+            module.fail_json(
+                msg="Argo CD's Application CRD (applications.argoproj.io/v1alpha1) is not installed in this cluster"
+            )
+        module.fail_json(msg=f"Failed to read the Applications: {exc.status} {exc.reason}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Reading an Argo CD Application's status: ready or not, and why."""
+
+from __future__ import annotations
+
+from ansible_collections.bespin.platform.plugins.module_utils.argocd_status import (
+    describe,
+    has_failed,
+    is_ready,
+    report,
+    summarize,
+)
+
+
+def app(name="root", **status):
+    return {"metadata": {"name": name}, "status": status}
+
+
+SYNCED_HEALTHY = {"sync": {"status": "Synced", "revision": "6f1d5a0"}, "health": {"status": "Healthy"}}
+
+
+def test_an_app_without_status_is_unknown_and_not_ready():
+    summary = summarize({"metadata": {"name": "root"}})
+    assert (summary["sync_status"], summary["health_status"]) == ("Unknown", "Unknown")
+    assert not is_ready(summary, ["Synced"], ["Healthy"])
+
+
+def test_synced_and_healthy_is_ready_with_its_revision():
+    summary = summarize(app(**SYNCED_HEALTHY))
+    assert is_ready(summary, ["Synced"], ["Healthy"])
+    assert summary["revision"] == "6f1d5a0"
+    assert summary["problems"] == []
+
+
+def test_suspended_counts_only_when_asked():
+    summary = summarize(app(sync={"status": "Synced"}, health={"status": "Suspended"}))
+    assert not is_ready(summary, ["Synced"], ["Healthy"])
+    assert is_ready(summary, ["Synced"], ["Healthy", "Suspended"])
+
+
+def test_each_bad_resource_is_named_with_its_reasons():
+    summary = summarize(
+        app(
+            sync={"status": "OutOfSync"},
+            health={"status": "Degraded"},
+            resources=[
+                {
+                    "kind": "Deployment",
+                    "namespace": "petclinic",
+                    "name": "was",
+                    "status": "OutOfSync",
+                    "health": {"status": "Degraded", "message": "progress deadline exceeded"},
+                },
+                {
+                    "kind": "Service",
+                    "namespace": "petclinic",
+                    "name": "was",
+                    "status": "Synced",
+                    "health": {"status": "Healthy"},
+                },
+                {"kind": "Namespace", "name": "petclinic", "status": "Synced"},
+                {
+                    "kind": "ConfigMap",
+                    "namespace": "petclinic",
+                    "name": "settings",
+                    "status": "Synced",
+                    "health": {"status": "Missing"},
+                },
+            ],
+        )
+    )
+    assert summary["problems"] == [
+        "Deployment/petclinic/was: OutOfSync, Degraded (progress deadline exceeded)",
+        "ConfigMap/petclinic/settings: Missing",
+    ]
+
+
+def test_a_failed_sync_is_final_and_its_message_and_rejected_objects_are_reported():
+    summary = summarize(
+        app(
+            sync={"status": "OutOfSync"},
+            health={"status": "Missing"},
+            operationState={
+                "phase": "Failed",
+                "message": "one or more objects failed to apply",
+                "syncResult": {
+                    "resources": [
+                        {
+                            "kind": "Ingress",
+                            "namespace": "web",
+                            "name": "alb",
+                            "status": "SyncFailed",
+                            "message": "admission webhook denied",
+                        }
+                    ]
+                },
+            },
+            conditions=[{"type": "SyncError", "message": "Failed sync attempt"}, {"type": "Info", "message": "x"}],
+        )
+    )
+    assert has_failed(summary)
+    text = describe(summary)
+    assert "last sync Failed: one or more objects failed to apply" in text
+    assert "SyncError: Failed sync attempt" in text
+    assert "Ingress/web/alb: SyncFailed (admission webhook denied)" in text
+    assert "Info" not in text
+
+
+def test_a_running_or_succeeded_operation_is_not_a_failure():
+    running = summarize(app(sync={"status": "OutOfSync"}, operationState={"phase": "Running"}))
+    assert not has_failed(running)
+    recovered = summarize(app(sync={"status": "Synced"}, operationState={"phase": "Failed"}))
+    assert not has_failed(recovered)
+
+
+def test_the_report_lists_missing_apps_and_only_the_apps_not_ready():
+    ready = summarize(app("infra", **SYNCED_HEALTHY))
+    progressing = summarize(app("web", sync={"status": "Synced"}, health={"status": "Progressing"}))
+    text = report([ready, progressing], ["chat"], ["Synced"], ["Healthy"])
+    assert text == "chat: no such Application | web: sync Synced, health Progressing"

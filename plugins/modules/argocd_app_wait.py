@@ -140,12 +140,12 @@ applications:
       type: str
       sample: successfully synced (all tasks run)
     conditions:
-      description: The Application's error and warning conditions, as C(type: message).
+      description: The Application's error and warning conditions, each as its type, a colon and its message.
       type: list
       elements: str
       sample: []
     problems:
-      description: Each resource that is not Synced or not Healthy, as C(Kind/namespace/name: reasons).
+      description: Each resource that is not Synced or not Healthy, as its Kind/namespace/name, a colon and the reasons.
       type: list
       elements: str
       sample: ["Deployment/petclinic/was: OutOfSync, Degraded (Deployment exceeded its progress deadline)"]

@@ -62,11 +62,13 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
-    description: In check mode the current status is returned at once, without waiting and without failing.
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
+    details: The current status is read once and returned at once, without waiting and without failing.
   diff_mode:
-    description: Nothing is changed, so there is never a diff.
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
+    details: The module only reads; it changes nothing, so there is never a diff.
 requirements:
   - kubernetes >= 24.2.0
 notes:

@@ -18,6 +18,8 @@ import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from bespin_sandbox.faults import clear_faults, set_faults
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ansible_run import run_module, run_module_many, sandbox_mark, sandbox_writes
 
@@ -196,6 +198,32 @@ def test_an_app_without_status_yet_is_reported_unknown(api):
     result = run_module(MODULE, {"names": ["fresh"], "namespace": NAMESPACE, "timeout": 2})
     assert result["failed"] is True
     assert result["msg"] == "Not ready after 2 s: fresh: sync Unknown, health Unknown"
+
+
+@pytest.fixture
+def kube_faults(sandbox):
+    """Sets a kubernetes fault plan in the sandbox (the library `sandbox faults set` uses); cleared afterwards."""
+    plan_file = sandbox.layout.faults_file
+    yield lambda seed, **rates: set_faults(plan_file, "kubernetes", rates, seed=seed)
+    clear_faults(plan_file)
+
+
+def faulted_application_reads(sandbox):
+    """How many reads of Applications the sandbox's fault proxy has answered with a fault so far."""
+    log = sandbox.layout.log_dir / "kube-fault-proxy.log"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return sum(1 for line in lines if line.startswith("fault ") and "/applications" in line)
+
+
+def test_throttling_server_errors_and_resets_are_retried_between_polls(sandbox, api, kube_faults):
+    put_app(api, "under-faults", PROGRESSING)
+    before = faulted_application_reads(sandbox)
+    kube_faults(11, throttling=0.2, error500=0.1, error503=0.1, reset=0.1)
+    result = run_module(MODULE, {"names": ["under-faults"], "namespace": NAMESPACE, "timeout": 8})
+    clear_faults(sandbox.layout.faults_file)
+    # Every poll got its answer in the end: the wait ran to its timeout with the app's real status.
+    assert result["msg"] == "Not ready after 8 s: under-faults: sync OutOfSync, health Progressing", result
+    assert faulted_application_reads(sandbox) > before, "no read met a fault: the test proved nothing"
 
 
 def test_check_mode_returns_the_current_status_without_waiting_or_writing(api):

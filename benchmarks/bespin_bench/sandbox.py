@@ -21,7 +21,8 @@ from pathlib import Path
 
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import CONFLICT, NodeApi
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import CONFLICT
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import NodeApi
 from bespin_sandbox import cluster
 from bespin_sandbox import topology as topologies
 from bespin_sandbox.aws.seed import internal_api

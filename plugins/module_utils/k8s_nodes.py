@@ -2,9 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Node reads and writes against the Kubernetes API (JSON, with retries; see k8s_json)."""
 
-from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import CONFLICT, NOT_FOUND, JsonApi
-
-__all__ = ["CONFLICT", "NOT_FOUND", "NodeApi"]
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import JsonApi
 
 
 class NodeApi(JsonApi):

@@ -134,7 +134,8 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import CONFLICT, NodeApi
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import CONFLICT
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import NodeApi
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_syntax import SyntaxProblem
 from ansible_collections.bespin.platform.plugins.module_utils.node_topology import plan_node, validate_request
 

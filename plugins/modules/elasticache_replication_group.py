@@ -551,7 +551,8 @@ class GroupRequest:
 
     def create(self):
         validate_create(self.params)
-        after = diff_view(settings_for_create(self.params, self.group_id))
+        # Settings ElastiCache picks itself (default version, parameter group...) are not predicted.
+        after = {k: v for k, v in diff_view(settings_for_create(self.params, self.group_id)).items() if v is not None}
         if self.module.check_mode:
             return self.finish(True, None, {}, after)
         group = self.api.create(create_request(self.params, self.group_id))

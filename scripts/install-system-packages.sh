@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the sandbox runs, when they are missing:
-# redis-server and redis-sentinel (the session store's twin), and Node.js with
-# npm for Azurite unless a Node.js is already on PATH.
+# redis-server and redis-sentinel (the session store's twin), python3-apt (the
+# apt module's bindings, for the redis_session role's hosts scenario), and Node.js
+# with npm for Azurite unless a Node.js is already on PATH.
 set -euo pipefail
-packages=(redis-server redis-sentinel)
+packages=(redis-server redis-sentinel python3-apt)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

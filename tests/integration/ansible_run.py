@@ -61,3 +61,11 @@ def sandbox_writes(mark: str) -> dict[str, dict[str, int]]:
 
 def sandbox_mark() -> str:
     return subprocess.run(["sandbox", "writes", "--mark"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def run_module_verbose(module: str, args: dict, *flags: str) -> str:
+    """Everything an ad-hoc `-vvv` run prints (default callback), to scan for secrets."""
+    command = ["ansible", "localhost", "-m", module, "-a", json.dumps(args), "-vvv", *flags]
+    env = {**os.environ, "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
+    return result.stdout + result.stderr

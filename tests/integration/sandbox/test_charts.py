@@ -117,6 +117,39 @@ EXPECTED = {
         ],
         "statefulsets": ["argocd-application-controller"],
     },
+    # What the redis_session role (in_cluster backend) sets. No persistence: the sandbox has
+    # no StorageClass, so PVCs would stay Pending and `--wait` would time out (see the chart README).
+    "redis-ha": {
+        "release": "petclinic-redis",
+        "values": {
+            "replicas": 3,
+            "auth": True,
+            "existingSecret": "petclinic-redis-auth",
+            "authKey": "redis-password",
+            "redis": {
+                "masterGroupName": "mymaster",
+                "config": {
+                    "maxmemory-policy": "volatile-lru",
+                    "maxmemory": "256mb",
+                    "appendonly": "yes",
+                    "min-replicas-to-write": 1,
+                },
+                "resources": {"requests": {"cpu": "100m", "memory": "320Mi"}, "limits": {"memory": "320Mi"}},
+            },
+            "sentinel": {
+                "quorum": 2,
+                "config": {"down-after-milliseconds": 5000, "failover-timeout": 60000, "parallel-syncs": 1},
+                "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}},
+            },
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            "persistentVolume": {"enabled": False, "size": "8Gi", "storageClass": ""},
+            "tls": {"secretName": "", "certFile": "tls.crt", "keyFile": "tls.key", "caCertFile": "ca.crt"},
+            "haproxy": {"enabled": False},
+        },
+        "crds": [],
+        "deployments": [],
+        "statefulsets": ["petclinic-redis-redis-ha-server"],
+    },
 }
 # Charts that refuse to render without these (as upstream does).
 REQUIRED_VALUES = {
@@ -429,3 +462,55 @@ def ignore_missing(delete, name: str) -> None:
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_redis_ha_installs_with_the_redis_session_values_and_configures_sentinel(sandbox, repo_url, api, tmp_path):
+    """The redis_session role's install, on its own: servers ready, Sentinel configured from the
+    values, the PDB and per-server announce Services present, the password read from the
+    role's Secret (none created by the chart)."""
+    kubeconfig, expected = str(sandbox.layout.kubeconfig), EXPECTED["redis-ha"]
+    # Not namespace_of(): the all-charts test may have just deleted that namespace.
+    namespace, fullname = "charts-redis-ha-session", "petclinic-redis-redis-ha"
+    values = tmp_path / "redis-ha.yaml"
+    values.write_text(yaml.safe_dump(expected["values"]))
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    try:
+        helm(
+            *["install", expected["release"], "redis-ha", "--repo", repo_url, "--version", "4.35.1"],
+            *["--namespace", namespace, "--create-namespace", "--kubeconfig", kubeconfig],
+            *["--values", str(values), "--wait", "--timeout", INSTALL_TIMEOUT],
+        )
+        servers = apps.read_namespaced_stateful_set(f"{fullname}-server", namespace)
+        assert servers.spec.replicas == servers.status.ready_replicas == 3
+        containers = {c.name: c for c in servers.spec.template.spec.containers}
+        assert containers["redis"].image == "redis:8.2.2-alpine"
+        assert [(p.name, p.container_port) for p in containers["sentinel"].ports] == [("sentinel", 26379)]
+        password = containers["redis"].env[0].value_from.secret_key_ref
+        assert (password.name, password.key) == ("petclinic-redis-auth", "redis-password")
+        assert not servers.spec.volume_claim_templates  # persistence off: an emptyDir
+        with pytest.raises(ApiException) as missing:
+            core.read_namespaced_secret(fullname, namespace)
+        assert missing.value.status == 404
+
+        sentinel_conf = core.read_namespaced_config_map(f"{fullname}-configmap", namespace).data["sentinel.conf"]
+        lines = sentinel_conf.splitlines()
+        assert f"sentinel monitor mymaster {fullname}-announce-0 6379 2" in lines
+        assert "sentinel down-after-milliseconds mymaster 5000" in lines
+        assert "sentinel failover-timeout mymaster 60000" in lines
+        redis_conf = core.read_namespaced_config_map(f"{fullname}-configmap", namespace).data["redis.conf"]
+        assert {"maxmemory 256mb", "appendonly yes", "min-replicas-to-write 1"} <= set(redis_conf.splitlines())
+
+        budget = client.PolicyV1Api(api).read_namespaced_pod_disruption_budget(f"{fullname}-pdb", namespace)
+        assert budget.spec.max_unavailable == 1
+        assert budget.spec.selector.match_labels[fullname] == "replica"
+        for index in range(3):
+            announce = core.read_namespaced_service(f"{fullname}-announce-{index}", namespace)
+            assert announce.spec.selector["statefulset.kubernetes.io/pod-name"] == f"{fullname}-server-{index}"
+        headless = core.read_namespaced_service(fullname, namespace)
+        assert headless.spec.cluster_ip == "None"
+        assert {(p.name, p.port) for p in headless.spec.ports} == {("tcp-server", 6379), ("tcp-sentinel", 26379)}
+    finally:
+        helm("uninstall", expected["release"], "--namespace", namespace, "--kubeconfig", kubeconfig, check=False)
+        ignore_missing(core.delete_namespace, namespace)

@@ -116,7 +116,7 @@ def classify_transient(exc):
     """0.0 (retry, no hint) for a dropped connection or a failover-time answer; None otherwise."""
     if redis is None:
         return None
-    if isinstance(exc, (redis.AuthenticationError, redis.AuthorizationError)):
+    if isinstance(exc, (redis.AuthenticationError, redis.exceptions.AuthorizationError)):
         return None
     if isinstance(exc, (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)):
         return 0.0
@@ -133,5 +133,8 @@ def describe_error(exc):
 
 
 def pairs(reply):
-    """A flat [key, value, key, value...] reply as a dict."""
+    """A SENTINEL MASTER-style reply as a dict of strings: redis-py hands RESP3 maps
+    over as dicts and RESP2 ones as flat [key, value, ...] lists."""
+    if isinstance(reply, dict):
+        return {key: str(value) for key, value in reply.items()}
     return dict(zip(reply[0::2], reply[1::2], strict=True))

@@ -17,6 +17,8 @@ description:
   - With O(wait_replicas), each write counts as acknowledged only once that many replicas confirmed it (C(WAIT)):
     slower writes, and no acknowledged write lost. Without it, replication is asynchronous and the writes the master
     acknowledged just before it died may be lost. Run both to see the trade-off.
+  - After the promotion, a write counts once the new master accepts it, without C(WAIT) (the new master may have no
+    replica left until the old one comes back).
   - The drill's keys are deleted afterwards.
   - This module disrupts the store on purpose. It refuses to run in check mode.
 options:
@@ -232,8 +234,9 @@ class Drill:
         view = ask_sentinels(self.connector, self.sentinels, self.params["master_name"])
         return view["master"]
 
-    def write(self, index, master):
-        """One session written to `master`; True when acknowledged as the options ask."""
+    def write(self, index, master, wait=True):
+        """One session written to `master`; True when acknowledged as the options ask
+        (with `wait`, once O(wait_replicas) replicas confirmed it)."""
         key = session_key(self.params["session_namespace"], f"drill-{self.run_id}-{index:06d}")
         client = self.clients.setdefault(master, self.connector.node(*master))
         try:
@@ -241,7 +244,7 @@ class Drill:
             pipeline.hset(key, mapping=session_fields(int(time.time() * 1000), SESSION_TTL, str(index)))
             pipeline.expire(key, SESSION_TTL)
             pipeline.execute()
-            if self.params["wait_replicas"]:
+            if wait and self.params["wait_replicas"]:
                 replicas = client.wait(self.params["wait_replicas"], self.params["wait_timeout_ms"])
                 if replicas < self.params["wait_replicas"]:
                     self.failed_writes += 1
@@ -321,7 +324,9 @@ class Drill:
                     f"{self.params['failover_timeout']} s",
                     acknowledged=len(self.acknowledged),
                 )
-            if self.write(index, master):
+            # The promoted master may have no replica left to wait for (the old master
+            # is dead): a write it accepts is what shows the failover is done.
+            if self.write(index, master, wait=master == old):
                 if master != old:
                     promoted_at = promoted_at or time.monotonic()
                     after += 1

@@ -23,7 +23,7 @@ from moto.ec2.models.core import TaggedEC2Resource
 from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 from moto.eks import models as moto_eks
 
-from . import elasticache_fixes
+from . import elasticache_fixes, route53_failover
 
 _chosen_ids = threading.local()
 _original_random_instance_id = moto_instances.random_instance_id
@@ -55,6 +55,7 @@ def install_patches(cluster_endpoint: str | None = None, cluster_ca_file: Path |
     sandbox's Kubernetes API (so clients can connect from DescribeCluster alone, as with EKS)."""
     TaggedEC2Resource.get_tags = _get_tags
     elasticache_fixes.install()  # replication groups as AWS keeps them (see that module)
+    route53_failover.install()  # health-check status the DR drill can set (see that module)
     original_init = moto_eks.Cluster.__init__
     if getattr(original_init, "_bespin", False):
         return

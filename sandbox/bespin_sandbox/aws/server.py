@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from ..accounting import Journal
 from ..faults import LATENCY_SECONDS, FaultPlan
 from ..layout import LOOPBACK, Layout
-from . import eks_auth, moto_bridge
+from . import eks_auth, moto_bridge, route53_failover
 from .eks_addons import AddonStore
 from .eks_api import EksAddonApi
 from .protocol import fault_response, identify
@@ -58,6 +58,10 @@ class AwsEndpoint:
                 return Response(body, status=status, headers=headers)(environ, start_response)
             if not request.is_read:
                 self.journal.record(request.operation, request.service)
+        if request.service == "route53" and request.operation == "TestDNSAnswer":
+            # moto lacks TestDNSAnswer; ours evaluates failover records (see route53_failover).
+            account = moto_bridge.account_for(request.access_key)
+            return route53_failover.test_dns_answer(account, environ, start_response)
         handler = self.eks.match(request, environ)
         return handler(start_response) if handler else self.moto(environ, start_response)
 
@@ -67,7 +71,7 @@ class AwsEndpoint:
         if path == "/health":
             result: dict = {"ok": True}
         elif path == "/reset" and http.method == "POST":
-            result = {"removed": self.addons.reset()}
+            result = {"removed": self.addons.reset(), "unhealthy route53 checks": route53_failover.reset()}
         elif path == "/inventory":
             result = moto_bridge.inventory(http.args["account"], http.args["region"])
             result["eks addons and pod identity associations"] = self.addons.count()
@@ -83,6 +87,21 @@ class AwsEndpoint:
         elif path == "/ec2/instances" and http.method == "POST":
             payload = http.get_json()
             result = {"created": moto_bridge.seed_instances(payload["account"], payload["region"], payload["nodes"])}
+        elif path.startswith("/route53/health-checks/") and path.endswith("/status"):
+            # A health check's status for the DR drill (moto never probes anything; see route53_failover).
+            check_id = path.removeprefix("/route53/health-checks/").removesuffix("/status")
+            try:
+                if http.method == "PUT":
+                    found = route53_failover.set_status(check_id, (http.get_json() or {}).get("status", ""))
+                else:
+                    found = route53_failover.status(check_id)
+            except ValueError as exc:
+                return Response(json.dumps({"error": str(exc)}), status=400)(environ, start_response)
+            if found is None:
+                return Response(json.dumps({"error": f"no health check {check_id}"}), status=404)(
+                    environ, start_response
+                )
+            result = found
         else:
             return Response("not found", status=404)(environ, start_response)
         return Response(json.dumps(result), content_type="application/json")(environ, start_response)

@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.route53 import responses as moto_responses
+from moto.route53.exceptions import NoSuchHostedZone
 from moto.route53.models import route53_backends
 
 _lock = threading.Lock()
@@ -130,7 +131,7 @@ def test_dns_answer(account_id: str, environ: dict, start_response: Any) -> Any:
     name, record_type = query.get("recordname", ""), query.get("recordtype", "A").upper()
     try:
         code, data = answer(account_id, query.get("hostedzoneid", ""), name, record_type)
-    except Exception as exc:  # noqa: BLE001 - moto's NoSuchHostedZone and friends: answer as Route53 would
+    except NoSuchHostedZone as exc:
         body = (
             f'<?xml version="1.0"?><ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type>'
             f"<Code>NoSuchHostedZone</Code><Message>{escape(str(exc))}</Message></Error></ErrorResponse>"

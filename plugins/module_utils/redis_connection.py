@@ -9,6 +9,8 @@ progress answers LOADING, MASTERDOWN or TRYAGAIN, or drops the connection).
 
 import re
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.bespin.platform.plugins.module_utils.backoff import RetryPolicy
 
 try:
@@ -54,6 +56,15 @@ def parse_addresses(texts, field):
     if len(set(addresses)) != len(addresses):
         raise ValueError(f"{field}: an address is listed twice")
     return addresses
+
+
+def check_request(module, validate):
+    """Fail before any connection when redis-py is missing or `validate(params)` finds a problem."""
+    if REDIS_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("redis"), exception=str(REDIS_IMPORT_ERROR))
+    problem = validate(module.params)
+    if problem:
+        module.fail_json(msg=problem)
 
 
 def validate_connection(params):

@@ -66,12 +66,12 @@ nodes:
   sample: [{"address": "10.0.1.10:6379", "set": ["maxmemory-policy"]}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bespin.platform.plugins.module_utils.redis_connection import (
     CONNECTION_ARGS,
-    REDIS_IMPORT_ERROR,
     RedisConnector,
+    check_request,
     describe_error,
     parse_addresses,
     validate_connection,
@@ -120,11 +120,7 @@ def main():
         secret_settings=dict(type="dict", default={}, no_log=True),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if REDIS_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("redis"), exception=str(REDIS_IMPORT_ERROR))
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem)
+    check_request(module, validate)
     connector = RedisConnector(module.params)
     secrets = module.params["secret_settings"]
     wanted = {k: normalize(k, v) for k, v in module.params["settings"].items()}

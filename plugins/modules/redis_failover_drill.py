@@ -155,13 +155,13 @@ import threading
 import time
 import uuid
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bespin.platform.plugins.module_utils.redis_connection import (
     CONNECTION_ARGS,
     MASTER_NAME,
-    REDIS_IMPORT_ERROR,
     RedisConnector,
+    check_request,
     describe_error,
     parse_addresses,
     validate_connection,
@@ -364,11 +364,7 @@ class Drill:
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), required_if=[("kill", "command", ["kill_command"])])
-    if REDIS_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("redis"), exception=str(REDIS_IMPORT_ERROR))
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem)
+    check_request(module, validate)
     Drill(module, RedisConnector(module.params)).run()
 
 

@@ -146,13 +146,13 @@ master:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bespin.platform.plugins.module_utils.redis_connection import (
     CONNECTION_ARGS,
     MASTER_NAME,
-    REDIS_IMPORT_ERROR,
     RedisConnector,
+    check_request,
     describe_error,
     pairs,
     parse_addresses,
@@ -361,11 +361,7 @@ def predicted(before, commands, present, address):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if REDIS_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("redis"), exception=str(REDIS_IMPORT_ERROR))
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem)
+    check_request(module, validate)
     SentinelSet(module, RedisConnector(module.params)).run()
 
 

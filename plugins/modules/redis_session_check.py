@@ -130,13 +130,13 @@ topology:
 import time
 import uuid
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.bespin.platform.plugins.module_utils.redis_connection import (
     CONNECTION_ARGS,
     MASTER_NAME,
-    REDIS_IMPORT_ERROR,
     RedisConnector,
+    check_request,
     describe_error,
     parse_address,
     parse_addresses,
@@ -368,11 +368,7 @@ def main():
         required_one_of=[("sentinels", "host")],
         supports_check_mode=True,
     )
-    if REDIS_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("redis"), exception=str(REDIS_IMPORT_ERROR))
-    problem = validate(module.params)
-    if problem:
-        module.fail_json(msg=problem)
+    check_request(module, validate)
     SessionStoreCheck(module, RedisConnector(module.params)).run()
 
 

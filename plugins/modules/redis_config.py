@@ -147,7 +147,7 @@ def main():
         plans.append((text, client, changes, secret_changes))
         before[text] = current
         after[text] = dict(current, **changes)
-    changed = any(changes or secret for _, _, changes, secret in plans)
+    changed = any(changes or secret for unused_text, unused_client, changes, secret in plans)
     if changed and not module.check_mode:
         for text, client, changes, secret_changes in plans:
             try:
@@ -165,7 +165,7 @@ def main():
                 module.fail_json(msg=f"nodes: {text} refused CONFIG SET: {describe_error(exc)}")
     result = dict(
         changed=changed,
-        nodes=[dict(address=text, set=sorted(changes) + secret) for text, _, changes, secret in plans],
+        nodes=[dict(address=text, set=sorted(changes) + secret) for text, unused_client, changes, secret in plans],
     )
     if module._diff:
         result["diff"] = dict(before=before, after=after)

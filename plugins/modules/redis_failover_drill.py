@@ -14,9 +14,9 @@ description:
     write was acknowledged.
   - Reports the failover time (from the kill to the first write acknowledged by the new master), the number of
     acknowledged writes lost, and the write rate.
-  - With O(wait_replicas), each write counts as acknowledged only once that many replicas confirmed it (C(WAIT)):
-    slower writes, and no acknowledged write lost. Without it, replication is asynchronous and the writes the master
-    acknowledged just before it died may be lost. Run both to see the trade-off.
+  - With O(wait_replicas), each write counts as acknowledged only once that many replicas confirmed it
+    (C(WAIT)), which means slower writes and no acknowledged write lost. Without it, replication is asynchronous
+    and the writes the master acknowledged just before it died may be lost. Run both to see the trade-off.
   - After the promotion, a write counts once the new master accepts it, without C(WAIT) (the new master may have no
     replica left until the old one comes back).
   - The drill's keys are deleted afterwards.
@@ -150,7 +150,6 @@ wait_replicas:
 import contextlib
 import os
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -259,7 +258,7 @@ class Drill:
 
     def kill(self, master):
         if self.params["kill"] == "command":
-            return lambda: subprocess.run(self.params["kill_command"], check=False, capture_output=True)
+            return lambda: self.module.run_command(self.params["kill_command"])
         client = self.connector.node(*master)
         pid = int(client.info("server")["process_id"])
         client.close()
@@ -340,7 +339,7 @@ class Drill:
 
     def lost(self, master):
         client = self.connector.node(*master)
-        keys = [key for key, _ in self.acknowledged]
+        keys = [key for key, unused_master in self.acknowledged]
         pipeline = client.pipeline(transaction=False)
         for key in keys:
             pipeline.exists(key)
@@ -351,7 +350,7 @@ class Drill:
     def cleanup(self, master):
         client = self.connector.node(*master)
         try:
-            keys = [key for key, _ in self.acknowledged]
+            keys = [key for key, unused_master in self.acknowledged]
             for start in range(0, len(keys), 500):
                 self.connector.call(lambda chunk=keys[start : start + 500]: client.delete(*chunk))
         except redis.RedisError as exc:

@@ -288,9 +288,9 @@ class SentinelSet:
     def run(self):
         present = self.params["state"] == "present"
         views = [(sentinel, *self.read(sentinel)) for sentinel in self.sentinels]
-        address = self.wanted_address([master for _, master, _ in views]) if present else None
+        address = self.wanted_address([view[1] for view in views]) if present else None
         results, before, after, pending = [], {}, {}, []
-        for (text, _, _), master, replicas in views:
+        for (text, _index, _address), master, replicas in views:
             if present:
                 commands = plan(
                     master,
@@ -315,15 +315,15 @@ class SentinelSet:
             self.check_master_answers(address)
         changed = any(pending)
         if changed and not self.module.check_mode:
-            for (sentinel, _, _), commands in zip(views, pending, strict=True):
+            for (sentinel, _master, _replicas), commands in zip(views, pending, strict=True):
                 for command in commands:
                     self.send(sentinel, command)
-        for (sentinel, _, _), commands, result in zip(views, pending, results, strict=True):
+        for (sentinel, _master, _replicas), commands, result in zip(views, pending, results, strict=True):
             text = sentinel[0]
             if self.module.check_mode or not commands:
                 after[text] = predicted(before[text], commands, present, address)
             else:
-                master, _ = self.read(sentinel)
+                master = self.read(sentinel)[0]
                 after[text] = current_settings(master) if master else {}
             result["master"] = after[text].get("master", "")
         output = dict(changed=changed, sentinels=results)
@@ -334,7 +334,7 @@ class SentinelSet:
         self.module.exit_json(**output)
 
     def send(self, sentinel, command):
-        text, index, _ = sentinel
+        text, index = sentinel[:2]
         arguments = [self.params["auth_pass"] if part is None else part for part in command]
         try:
             self.connector.call(lambda: self.clients[text].execute_command("SENTINEL", *arguments))

@@ -128,7 +128,7 @@ def test_bad_inputs_fail_before_any_write_naming_the_field(wanted, ports):
         ({k: v for k, v in wanted.items() if k != "quorum"}, "quorum: required"),
     ]
     before = redis_state.write_calls(ports)
-    results = run_module_many(MODULE, [args for args, _ in cases])
+    results = run_module_many(MODULE, [case[0] for case in cases])
     for (args, expected), result in zip(cases, results, strict=True):
         assert result.get("failed"), (args, result)
         assert expected in result["msg"], (expected, result["msg"])

@@ -82,7 +82,7 @@ def test_failures_name_what_is_wrong(through_sentinel):
         (dict(through_sentinel, session_namespace="no spaces"), "session_namespace"),
         (dict(through_sentinel, sentinels=["nohost"]), "sentinels[0]"),
     ]
-    results = run_module_many(MODULE, [args for args, _ in cases])
+    results = run_module_many(MODULE, [case[0] for case in cases])
     for (args, expected), result in zip(cases, results, strict=True):
         assert result.get("failed"), (args, result)
         assert expected in result["msg"], (expected, result["msg"])

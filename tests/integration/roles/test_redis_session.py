@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 from kubernetes import client, config
 
@@ -133,3 +134,35 @@ def test_no_secret_in_verbose_output(converged):
     result = run_playbook("-vvv")
     assert recap(result)["failed"] == 0
     assert redis_state.password() not in result.stdout + result.stderr
+
+
+def test_the_elasticache_backend_builds_a_multi_az_replication_group(converged, core):
+    """The AWS twin (moto) keeps the group's shape but serves no Redis: the check is off here."""
+    ec2 = boto3.client("ec2")
+    subnets = ec2.describe_subnets()["Subnets"]
+    token = "Sandbox-Token-0123456789-abcdef"  # noqa: S105 - the twin's, not a real one
+    extra = {
+        "redis_session_backend": "elasticache",
+        "redis_session_password": token,
+        "redis_session_elasticache_vpc_id": subnets[0]["VpcId"],
+        "redis_session_elasticache_subnet_ids": [subnet["SubnetId"] for subnet in subnets[:2]],
+        "redis_session_elasticache_allowed_cidrs": ["10.0.0.0/16"],
+        "redis_session_check_enabled": False,
+    }
+    first = run_playbook(extra=extra)
+    assert recap(first)["failed"] == 0, first.stdout[-4000:]
+    assert token not in first.stdout
+    group = boto3.client("elasticache").describe_replication_groups(ReplicationGroupId="petclinic-sessions")
+    group = group["ReplicationGroups"][0]
+    assert group["MultiAZ"] == "enabled" and group["AutomaticFailover"] == "enabled"
+    assert group["TransitEncryptionEnabled"] and group["AtRestEncryptionEnabled"] and group["AuthTokenEnabled"]
+    assert len(group["MemberClusters"]) == 2
+    endpoint = group["NodeGroups"][0]["PrimaryEndpoint"]
+    properties = core.read_namespaced_config_map("petclinic-sessions-spring", "petclinic").data["session.properties"]
+    assert f"spring.data.redis.host={endpoint['Address']}" in properties
+    assert "spring.data.redis.ssl.enabled=true" in properties
+    assert "sentinel" not in properties
+    mark = sandbox_mark()
+    second = run_playbook(extra=extra)
+    assert recap(second)["changed"] == 0, second.stdout[-4000:]
+    assert kube_writes(mark) == 0

@@ -139,7 +139,8 @@ def test_no_secret_in_verbose_output(converged):
 def test_the_elasticache_backend_builds_a_multi_az_replication_group(converged, core):
     """The AWS twin (moto) keeps the group's shape but serves no Redis: the check is off here."""
     ec2 = boto3.client("ec2")
-    subnets = ec2.describe_subnets()["Subnets"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
     token = "Sandbox-Token-0123456789-abcdef"  # noqa: S105 - the twin's, not a real one
     extra = {
         "redis_session_backend": "elasticache",

@@ -1,0 +1,352 @@
+"""The dr_failover role and playbooks/dr_drill.yml against the sandbox's AWS twin and Azure stand-in.
+
+What the role leaves behind is read with boto3, `sandbox writes` counts what
+each run wrote, and Route53's answer is asked with TestDNSAnswer (the sandbox
+implements it over moto's records, choosing among failover records by the
+health-check status set through its /bespin-api).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ansible_run import ROOT, _json_report, sandbox_mark, sandbox_writes
+
+pytestmark = pytest.mark.sandbox
+ZONE = "petclinic.example.com"
+AZURE_PLAYBOOKS = Path(ROOT) / "tests" / "integration" / "sandbox" / "azure"
+STANDBY = {
+    "azure_standby_fqdn": "web-vm.westeurope.cloudapp.azure.com",
+    "azure_standby_public_ip": "20.61.0.4",
+    "azure_standby_site_endpoint": "https://bespinsite.z6.web.core.windows.net/",
+}
+# Every case sets these, so the inventory's own DR settings never leak into a case.
+BASE = {
+    "dr_failover_zone": ZONE,
+    "dr_failover_record_name": f"www.{ZONE}",
+    "dr_failover_record_type": "A",
+    "dr_failover_primary_alb_dns_name": "k8s-test-0123456789.ap-northeast-2.elb.amazonaws.com",
+    "dr_failover_primary_alb_zone_id": "ZWKZPGTI48KDX",
+    "dr_failover_primary_target": "",
+    "dr_failover_dr_record_name": f"dr.{ZONE}",
+    "dr_failover_standby_fqdn": STANDBY["azure_standby_fqdn"],
+    "dr_failover_standby_ip": STANDBY["azure_standby_public_ip"],
+    "dr_failover_standby_site_endpoint": STANDBY["azure_standby_site_endpoint"],
+}
+
+
+@pytest.fixture(scope="module")
+def route53(sandbox):
+    # Patient retries: one test injects throttling into the sandbox.
+    return boto3.client("route53", config=Config(retries={"mode": "standard", "max_attempts": 10}))
+
+
+@pytest.fixture(scope="module")
+def zone_id(route53):
+    zones = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]
+    return next(z["Id"].rsplit("/", 1)[1] for z in zones if z["Name"] == ZONE + ".")
+
+
+def playbook(*options: str, path: str | None = None, play: list | None = None) -> tuple[int, str, dict]:
+    """Run a playbook (a file, or a play given as data); its return code, output and PLAY RECAP counts."""
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", prefix="dr-") as handle:
+        if play is not None:
+            json.dump(play, handle)  # JSON is YAML
+            handle.flush()
+            path = handle.name
+        result = subprocess.run(
+            ["ansible-playbook", path, *options], capture_output=True, text=True, check=False, cwd=ROOT
+        )
+    recap = re.search(r"^localhost\s*:\s*(.*)$", result.stdout, re.MULTILINE)
+    counts = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", recap.group(1))} if recap else {}
+    return result.returncode, result.stdout + result.stderr, counts
+
+
+def extra_vars(values: dict) -> list[str]:
+    return ["-e", json.dumps(values)]
+
+
+def converge(*options: str, **overrides) -> tuple[int, str, dict]:
+    return playbook(*extra_vars({**STANDBY, **BASE, **overrides}), *options, path="playbooks/dr_failover.yml")
+
+
+def aws_writes(mark: str) -> dict:
+    return sandbox_writes(mark).get("aws", {})
+
+
+def records(route53, zone_id: str, name: str) -> list[dict]:
+    found = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    return [r for r in found if r["Name"] == name + "."]
+
+
+def health_checks(route53) -> dict[str, dict]:
+    """Health checks by their Name tag."""
+    checks = {}
+    for check in route53.list_health_checks()["HealthChecks"]:
+        tags = route53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]
+        checks[{t["Key"]: t["Value"] for t in tags["Tags"]}.get("Name", check["Id"])] = check
+    return checks
+
+
+def set_status(check_id: str, status: str) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - the sandbox's loopback endpoint
+        f"{os.environ['AWS_ENDPOINT_URL']}/bespin-api/route53/health-checks/{check_id}/status",
+        data=json.dumps({"status": status}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def answer(route53, zone_id: str, name: str = f"www.{ZONE}", record_type: str = "A") -> list[str]:
+    return route53.test_dns_answer(HostedZoneId=zone_id, RecordName=name, RecordType=record_type)["RecordData"]
+
+
+# Bad input: each case fails naming the variable, before any write ------------------------------
+
+BAD = [
+    ("secondary target missing", {"dr_failover_standby_ip": ""}, "dr_failover_standby_ip (azure_standby_public_ip)"),
+    ("site needs CNAME", {"dr_failover_secondary_kind": "site"}, "dr_failover_secondary_kind site"),
+    ("primary missing", {"dr_failover_primary_alb_dns_name": ""}, "dr_failover_primary_target"),
+    ("alias without zone id", {"dr_failover_primary_alb_zone_id": ""}, "dr_failover_primary_alb_zone_id"),
+    ("malformed zone", {"dr_failover_zone": "petclinic..example"}, "dr_failover_zone must be a domain name"),
+    ("record outside the zone", {"dr_failover_record_name": "www.example.org"}, "dr_failover_record_name must be"),
+    ("DR host outside the zone", {"dr_failover_dr_record_name": "dr.example.org"}, "dr_failover_dr_record_name"),
+    ("CNAME at the apex", {"dr_failover_record_type": "CNAME", "dr_failover_record_name": ZONE,
+                           "dr_failover_primary_alb_dns_name": "", "dr_failover_primary_target": "origin.example.org"},
+     "zone apex"),
+    ("unknown record type", {"dr_failover_record_type": "MX"}, "dr_failover_record_type must be one of"),
+    ("threshold 0", {"dr_failover_health_check_failure_threshold": 0}, "dr_failover_health_check_failure_threshold"),
+    ("threshold 11", {"dr_failover_health_check_failure_threshold": 11}, "dr_failover_health_check_failure_threshold"),
+    ("interval 20", {"dr_failover_health_check_request_interval": 20}, "dr_failover_health_check_request_interval"),
+    ("path without /", {"dr_failover_health_check_path": "health"}, "dr_failover_health_check_path"),
+    ("path with a space", {"dr_failover_health_check_path": "/he alth"}, "dr_failover_health_check_path"),
+    ("no such zone", {"dr_failover_zone": "nowhere.example.net", "dr_failover_record_name": "www.nowhere.example.net",
+                      "dr_failover_dr_record_name": ""}, "dr_failover_zone: no single public hosted zone"),
+]  # fmt: skip
+
+
+def test_bad_input_fails_naming_the_variable_before_any_write(route53):
+    """All cases in one ansible-playbook run: each include of the role is rescued and its message kept."""
+    tasks = []
+    for index, (_label, overrides, _expected) in enumerate(BAD):
+        case_vars = {**BASE, **overrides}
+        tasks.append(
+            {
+                "name": f"case {index}",
+                "block": [
+                    {"ansible.builtin.include_role": {"name": "bespin.platform.dr_failover"}, "vars": case_vars},
+                    {"ansible.builtin.set_fact": {f"case_{index}": "no failure"}},
+                ],
+                "rescue": [{"ansible.builtin.set_fact": {f"case_{index}": "{{ ansible_failed_result.msg }}"}}],
+            }
+        )
+    messages = [f"{{{{ case_{i} }}}}" for i in range(len(BAD))]
+    tasks.append({"name": "messages", "ansible.builtin.debug": {"msg": messages}})
+    play = [{"hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+    mark = sandbox_mark()
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", prefix="dr-bad-") as handle:
+        json.dump(play, handle)
+        handle.flush()
+        report = _json_report(["ansible-playbook", handle.name])
+    messages = report["plays"][0]["tasks"][-1]["hosts"]["localhost"]["msg"]
+    for (label, _overrides, expected), message in zip(BAD, messages, strict=True):
+        assert expected in message, f"{label}: {message}"
+    assert aws_writes(mark) == {}
+    assert health_checks(route53) == {}
+
+
+# Check mode, creation, idempotence --------------------------------------------------------------
+
+
+def test_check_mode_writes_nothing(route53, zone_id):
+    mark = sandbox_mark()
+    code, output, recap = converge("--check", "--diff")
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 4  # health check, PRIMARY, SECONDARY, DR host
+    assert aws_writes(mark) == {}
+    assert records(route53, zone_id, f"www.{ZONE}") == []
+
+
+def test_converge_creates_the_failover_pair_and_a_rerun_changes_nothing(route53, zone_id):
+    mark = sandbox_mark()
+    code, output, recap = converge()
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 4
+    assert aws_writes(mark) == {"CreateHealthCheck": 1, "ChangeTagsForResource": 1, "ChangeResourceRecordSets": 3}
+
+    check = health_checks(route53)[f"www.{ZONE}-primary"]
+    config = check["HealthCheckConfig"]
+    assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTPS", 443, "/health")
+    assert (config["FailureThreshold"], config["RequestInterval"], config["Disabled"]) == (3, 30, False)
+    assert config["FullyQualifiedDomainName"] == BASE["dr_failover_primary_alb_dns_name"]
+    pair = {r["Failover"]: r for r in records(route53, zone_id, f"www.{ZONE}")}
+    assert pair["PRIMARY"]["AliasTarget"]["DNSName"].rstrip(".") == BASE["dr_failover_primary_alb_dns_name"]
+    assert pair["PRIMARY"]["HealthCheckId"] == check["Id"]
+    assert pair["SECONDARY"]["ResourceRecords"] == [{"Value": "20.61.0.4"}]
+    assert pair["SECONDARY"]["TTL"] == 60
+    assert records(route53, zone_id, f"dr.{ZONE}")[0]["ResourceRecords"] == [{"Value": "20.61.0.4"}]
+
+    mark = sandbox_mark()
+    code, output, recap = converge()
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 0
+    assert aws_writes(mark) == {}
+    assert len(health_checks(route53)) == 1  # found again by its Name tag, not duplicated
+
+
+def test_failover_answers_follow_the_health_check(route53, zone_id):
+    check_id = health_checks(route53)[f"www.{ZONE}-primary"]["Id"]
+    assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+    try:
+        assert set_status(check_id, "unhealthy")["status"] == "unhealthy"
+        assert answer(route53, zone_id) == ["20.61.0.4"]
+        status = route53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
+        assert status[0]["StatusReport"]["Status"].startswith("Failure")
+        assert answer(route53, zone_id, f"dr.{ZONE}") == ["20.61.0.4"]  # the direct name ignores the check
+    finally:
+        set_status(check_id, "healthy")
+    assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+
+
+def test_a_changed_setting_is_updated_in_place(route53, zone_id):
+    mark = sandbox_mark()
+    code, output, recap = converge(
+        "--diff", dr_failover_health_check_failure_threshold=5, dr_failover_ttl=30, dr_failover_dr_record_name=""
+    )
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 2  # the check's threshold, the SECONDARY's TTL
+    assert aws_writes(mark) == {"UpdateHealthCheck": 1, "ChangeResourceRecordSets": 1}
+    assert health_checks(route53)[f"www.{ZONE}-primary"]["HealthCheckConfig"]["FailureThreshold"] == 5
+    assert {r["Failover"]: r for r in records(route53, zone_id, f"www.{ZONE}")}["SECONDARY"]["TTL"] == 30
+
+
+# Throttling ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def throttled_aws(sandbox, request):
+    """20% of AWS requests throttled; the plan is cleared whatever happens. Yields a counter of throttled answers."""
+    log = sandbox.layout.log_dir / "aws.log"
+    start = log.stat().st_size
+    request.addfinalizer(lambda: subprocess.run(["sandbox", "faults", "clear"], check=True))
+    subprocess.run(["sandbox", "faults", "set", "aws", "throttling=0.2", "--seed", "7"], check=True)
+
+    def throttled() -> int:
+        with log.open("rb") as handle:
+            handle.seek(start)
+            return len(re.findall(rb'"[A-Z]+ /2013-04-01/[^"]*" 400 ', handle.read()))
+
+    return throttled
+
+
+def test_throttled_route53_is_survived(route53, zone_id, throttled_aws):
+    code, output, recap = converge(
+        dr_failover_record_name=f"shop.{ZONE}",
+        dr_failover_dr_record_name="",
+        dr_failover_health_check_name="shop-primary",
+    )
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 3
+    assert throttled_aws() > 0, "no Route53 request was throttled: the test proved nothing"
+    assert {r["Failover"] for r in records(route53, zone_id, f"shop.{ZONE}")} == {"PRIMARY", "SECONDARY"}
+    code, output, recap = converge(
+        dr_failover_record_name=f"shop.{ZONE}",
+        dr_failover_dr_record_name="",
+        dr_failover_health_check_name="shop-primary",
+    )
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 0
+
+
+# The drill --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def standby_estate(sandbox):
+    """The Azure side the drill reads: the web VM (deallocated: pilot light) and the static site."""
+    for name in ("vm.yml", "website.yml"):
+        code, output, _recap = playbook("--skip-tags", "read-back", path=str(AZURE_PLAYBOOKS / name))
+        assert code == 0, output[-3000:]
+    deallocate = [
+        {
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Deallocate the standby VM",
+                    "azure.azcollection.azure_rm_virtualmachine": {
+                        "resource_group": "bespin-web",
+                        "name": "web-vm",
+                        "managed_disk_type": "Standard_LRS",
+                        "allocated": False,
+                    },
+                }
+            ],
+        }
+    ]
+    code, output, _recap = playbook(play=deallocate)
+    assert code == 0, output[-3000:]
+
+
+def test_drill_fails_over_to_the_standby_and_restores(route53, zone_id, standby_estate):
+    drill_vars = {
+        **STANDBY,
+        **BASE,
+        "dr_drill_vm_resource_group": "bespin-web",
+        "dr_drill_vm_name": "web-vm",
+        "dr_drill_site_resource_group": "bespin-site",
+        "dr_drill_site_storage_account": "bespinsite",
+        "dr_drill_site_url": f"{os.environ['AZURE_STORAGE_BLOB_ENDPOINT']}/$web/index.html",
+    }
+    code, output, _recap = playbook(*extra_vars(drill_vars), path="playbooks/dr_failover.yml")
+    assert code == 0, output[-3000:]
+    code, output, recap = playbook(*extra_vars(drill_vars), path="playbooks/dr_drill.yml")
+    assert code == 0, output[-5000:]
+    assert recap["failed"] == 0
+    # The report's lines as printed, long ones folded by the YAML callback: compare with spaces collapsed.
+    report = re.sub(r"\s+", " ", output[output.index("DR drill for") :])
+    assert re.search(r"\d+\.\d s standby VM web-vm running \(started from pilot light\)", report), report
+    assert "HTTP probe skipped" in report
+    assert "index.html present and served" in report
+    assert re.search(r"\d+\.\d s failed over: Route53 answers the secondary \(20\.61\.0\.4\)", report), report
+    assert re.search(r"\d+\.\d s restored: Route53 answers the primary \(k8s-test-", report), report
+    assert re.search(r"total: \d+\.\d s", report), report
+    # Restored afterwards: the check healthy, Route53 answering the primary.
+    check_id = health_checks(route53)[f"www.{ZONE}-primary"]["Id"]
+    status = route53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
+    assert status[0]["StatusReport"]["Status"].startswith("Success")
+    assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+
+
+def test_drill_restores_the_primary_when_failover_is_not_seen(route53, zone_id, standby_estate):
+    """The secondary record points elsewhere than the drill expects: the wait fails, the restore still runs."""
+    drill_vars = {
+        **STANDBY,
+        **BASE,
+        "dr_failover_secondary_target": "20.61.0.99",  # what the drill expects; Route53 still holds 20.61.0.4
+        "dr_drill_timeout": 4,
+        "dr_failover_answer_delay": 1,
+        "dr_drill_vm_resource_group": "bespin-web",
+        "dr_drill_vm_name": "web-vm",
+        "dr_drill_site_resource_group": "bespin-site",
+        "dr_drill_site_storage_account": "bespinsite",
+    }
+    code, output, _recap = playbook(*extra_vars(drill_vars), path="playbooks/dr_drill.yml")
+    assert code != 0, output[-3000:]
+    assert "expected the SECONDARY record (the standby, 20.61.0.99)" in re.sub(r"\s+", " ", output), output[-3000:]
+    assert "Restore the primary" in output
+    assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to bespin.platform
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Print, as JSON, what Route53 answers for one name: TestDNSAnswer, through boto3.

@@ -324,12 +324,23 @@ def test_drill_fails_over_to_the_standby_and_restores(route53, zone_id, standby_
     assert "index.html present and served" in report
     assert re.search(r"\d+\.\d s failed over: Route53 answers the secondary \(20\.61\.0\.4\)", report), report
     assert re.search(r"\d+\.\d s restored: Route53 answers the primary \(k8s-test-", report), report
+    assert "standby VM web-vm deallocated again (pilot light)" in report
     assert re.search(r"total: \d+\.\d s", report), report
     # Restored afterwards: the check healthy, Route53 answering the primary.
     check_id = health_checks(route53)[f"www.{ZONE}-primary"]["Id"]
     status = route53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
     assert status[0]["StatusReport"]["Status"].startswith("Success")
     assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+    assert vm_power_state() == "deallocated"
+
+
+def vm_power_state() -> str:
+    from azure.identity import ManagedIdentityCredential
+    from azure.mgmt.compute import ComputeManagementClient
+
+    compute = ComputeManagementClient(ManagedIdentityCredential(), os.environ["AZURE_SUBSCRIPTION_ID"])
+    view = compute.virtual_machines.instance_view("bespin-web", "web-vm")
+    return next(s.code.split("/", 1)[1] for s in view.statuses if s.code.startswith("PowerState/"))
 
 
 def test_drill_restores_the_primary_when_failover_is_not_seen(route53, zone_id, standby_estate):

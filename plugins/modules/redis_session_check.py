@@ -243,32 +243,30 @@ class SessionStoreCheck:
         return view["master"]
 
     def read_master(self, master):
-        """The master's role, replicas and eviction policy; False when it cannot be used at all."""
+        """The master's role, replicas and eviction policy, over one connection; False when
+        it cannot be used at all."""
         address = f"{master[0]}:{master[1]}"
         client = self.connector.node(*master)
         try:
             role = self.connector.call(lambda: client.execute_command("ROLE"))[0]
             info = self.connector.call(lambda: client.info("replication"))
+            self.topology["replicas"] = replicas_of(info)
+            if not self.record("master", role == "master", f"{address} answers as {role}"):
+                return False
+            self.record_policy(self.read_policy(client))
+            return True
         except redis.RedisError as exc:
             return self.record("master", False, f"{address}: {describe_error(exc)}")
         finally:
             client.close()
-        self.topology["replicas"] = replicas_of(info)
-        if not self.record("master", role == "master", f"{address} answers as {role}"):
-            return False
-        self.read_policy(master)
-        return True
 
-    def read_policy(self, master):
-        client = self.connector.node(*master)
+    def read_policy(self, client):
         try:
-            policy = self.connector.call(lambda: client.config_get("maxmemory-policy")).get(
-                "maxmemory-policy", "unknown"
-            )
+            return self.connector.call(lambda: client.config_get("maxmemory-policy")).get("maxmemory-policy", "unknown")
         except redis.ResponseError:
-            policy = "unknown"  # CONFIG renamed or disabled, as on ElastiCache
-        finally:
-            client.close()
+            return "unknown"  # CONFIG renamed or disabled, as on ElastiCache
+
+    def record_policy(self, policy):
         self.result_policy = policy
         if policy == "unknown":
             self.module.warn("maxmemory-policy could not be read (CONFIG is disabled); make sure it is not allkeys-*")

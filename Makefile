@@ -25,7 +25,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(ROOT)/.cache/ansible
 
-.PHONY: help setup venv system-packages tools test lint unit sanity integration molecule bench changelog build constraints clean
+.PHONY: help setup venv system-packages tools test lint unit sanity integration molecule bench changelog build constraints clean docs
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -112,6 +112,9 @@ sanity: venv ## ansible-test sanity, without Docker.
 	@pip_version=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
 	  install -D -m 0644 scripts/get-pip-offline.py $(HOME)/.ansible/test/cache/get_pip_$${pip_version//./_}.py
 	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
+
+docs: venv ## Regenerate each role's README variables from meta/argument_specs.yml.
+	$(BIN)/python scripts/role_docs.py
 
 changelog: venv ## Render CHANGELOG.rst from changelogs/fragments.
 	$(BIN)/antsibull-changelog release --version $$(awk '/^version:/ {print $$2}' galaxy.yml)

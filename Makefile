@@ -25,12 +25,15 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(ROOT)/.cache/ansible
 
-.PHONY: help setup venv system-packages tools test lint unit sanity integration molecule bench changelog build constraints clean docs
+.PHONY: help demo setup venv system-packages tools test lint unit sanity integration molecule bench changelog build constraints clean docs
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: venv system-packages tools ## Install the pinned toolchain and build the sandbox tools (idempotent).
+
+demo: setup ## The sandbox up, site.yml converged twice (the second changes nothing), the platform report.
+	$(BIN)/python scripts/demo.py
 
 # Debian packages the sandbox runs (Redis with Sentinel); skipped when present.
 system-packages:

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the sandbox runs, when they are missing:
 # redis-server and redis-sentinel (the session store's twin), python3-apt (the
-# apt module's bindings, for the redis_session role's hosts scenario), and Node.js
+# apt module's bindings, for the redis_session role's hosts scenario), Chromium
+# (the platform report's HTML page is rendered headless in the tests), and Node.js
 # with npm for Azurite unless a Node.js is already on PATH.
 set -euo pipefail
-packages=(redis-server redis-sentinel python3-apt)
+packages=(redis-server redis-sentinel python3-apt chromium)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 missing=()
 for package in "${packages[@]}"; do

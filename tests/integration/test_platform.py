@@ -1,0 +1,189 @@
+"""The whole platform as a user meets it: `site.yml --check` on a freshly reset
+sandbox writes nothing; then `make demo`'s steps, run from the built tarball
+installed into an empty collections path (bespin.platform.site): the first run
+converges, the second changes and writes nothing, and the platform report is
+written and renders in headless Chromium with every section."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible_run import sandbox_mark, sandbox_writes
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = ("summary", "diagram", "addons", "nodes", "argocd", "redis", "dr", "runs")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    build_dir = tmp_path_factory.mktemp("build")
+    subprocess.run(
+        ["ansible-galaxy", "collection", "build", "--output-path", str(build_dir), str(ROOT)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    collections = tmp_path_factory.mktemp("collections")
+    subprocess.run(
+        [
+            "ansible-galaxy",
+            "collection",
+            "install",
+            "--force",
+            "--no-deps",
+            "-p",
+            str(collections),
+            str(build_dir / f"bespin-platform-{version}.tar.gz"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return collections
+
+
+def real_writes(counts: dict[str, dict[str, int]]) -> int:
+    return sum(n for verbs in counts.values() for verb, n in verbs.items() if "dry-run" not in verb)
+
+
+def test_tarball_ships_the_collection_and_not_the_tooling(installed):
+    root = installed / "ansible_collections" / "bespin" / "platform"
+    manifest = json.loads((root / "MANIFEST.json").read_text())
+    assert manifest["collection_info"]["namespace"] == "bespin"
+    assert set(manifest["collection_info"]["dependencies"]) == {
+        "kubernetes.core",
+        "amazon.aws",
+        "community.aws",
+        "azure.azcollection",
+    }
+    for shipped in ("playbooks/site.yml", "playbooks/platform_report.yml", "meta/runtime.yml"):
+        assert (root / shipped).exists(), shipped
+    for tooling in (".venv", ".sandbox", "sandbox", "scripts", "requirements", "Makefile", "report"):
+        assert not (root / tooling).exists(), f"{tooling} must not ship in the collection"
+
+
+def test_check_mode_on_a_reset_sandbox_writes_nothing(sandbox):
+    mark = sandbox_mark()
+    result = subprocess.run(
+        ["ansible-playbook", "site.yml", "-i", "inventories/sandbox", "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert real_writes(sandbox_writes(mark)) == 0
+    assert "changed=0" not in result.stdout.split("PLAY RECAP")[-1].splitlines()[1], "check mode predicted nothing"
+
+
+@pytest.fixture(scope="module")
+def demo(sandbox, installed, tmp_path_factory):
+    """make demo's own steps (scripts/demo.py), with the installed collection's playbooks."""
+    report_dir = tmp_path_factory.mktemp("report")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--installed", "--report-dir", str(report_dir)],
+        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(installed)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    return result, report_dir
+
+
+def test_demo_converges_then_changes_and_writes_nothing(demo):
+    result, report_dir = demo
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    runs = json.loads((report_dir / "runs.json").read_text())["bespin_report_runs"]
+    first, second = runs
+    assert first["recap"]["changed"] > 0 and first["recap"]["failed"] == 0
+    assert all(host["changed"] == 0 and host["failed"] == 0 for host in second["hosts"].values()), second["hosts"]
+    assert second["writes"] == 0
+    # Progress: every play of the site is announced as it starts.
+    for play in ("EKS add-ons", "Node topology", "Argo CD", "Redis session store", "Azure standby"):
+        assert play in result.stdout
+
+
+def test_the_report_says_what_the_platform_is(demo):
+    _result, report_dir = demo
+    report = json.loads((report_dir / "platform.json").read_text())
+    assert {row["name"] for row in report["addons"]["managed"]} >= {"coredns", "vpc-cni", "kube-proxy"}
+    assert all(row["status"] == "ACTIVE" for row in report["addons"]["managed"])
+    helm = {row["name"]: row for row in report["addons"]["helm"]}
+    assert {"aws-load-balancer-controller", "karpenter", "argocd"} <= set(helm)
+    assert all(row["status"] == "deployed" for row in helm.values())
+    groups = {group["nodegroup"]: group for group in report["nodes"]["groups"]}
+    assert set(groups) == {"system", "app", "infra"}
+    assert groups["infra"]["nodes"][0]["labels"]["tier"] == "infra"
+    assert groups["infra"]["nodes"][0]["taints"] == ["dedicated=infra:NoSchedule"]
+    assert [row["ok"] for row in report["nodes"]["placement"]] == [True]
+    root = next(app for app in report["argocd"]["applications"] if app["name"] == "root")
+    assert root["ignore_differences"], "the root app's ignoreDifferences are reported"
+    assert report["redis"]["usable"] is True and report["redis"]["master"]
+    assert report["azure"]["vms"][0]["power_state"].endswith("deallocated")
+    assert {row["failover"] for row in report["route53"]["records"]} >= {"PRIMARY", "SECONDARY"}
+    text = (report_dir / "platform.txt").read_text()
+    for heading in (
+        "EKS managed add-ons",
+        "Helm releases",
+        "Nodes by nodegroup",
+        "Placement probes",
+        "Argo CD",
+        "Redis session store",
+        "DR: Azure standby",
+        "DR: Route53 failover",
+        "Runs",
+    ):
+        assert heading in text
+
+
+def png_pixels_differ(png: bytes) -> tuple[int, int, int]:
+    """Width, height and how many distinct scanlines the screenshot has (a blank page has one)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    data, offset = b"", 8
+    while offset < len(png):
+        length, kind = struct.unpack(">I4s", png[offset : offset + 8])
+        if kind == b"IDAT":
+            data += png[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+    raw = zlib.decompress(data)
+    stride = len(raw) // height
+    return width, height, len({raw[row * stride + 1 : (row + 1) * stride] for row in range(height)})
+
+
+def test_the_html_report_renders_in_headless_chromium(demo, tmp_path):
+    _result, report_dir = demo
+    page = (report_dir / "platform.html").resolve()
+    chromium = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1280,3000",
+    ]
+    dom = subprocess.run([*chromium, "--dump-dom", page.as_uri()], capture_output=True, text=True, check=True).stdout
+    for section in SECTIONS:
+        assert f'id="{section}"' in dom, f"section {section} is not in the rendered page"
+    assert "<svg" in dom and "nodegroup" in dom
+    shot = tmp_path / "report.png"
+    subprocess.run([*chromium, f"--screenshot={shot}", page.as_uri()], capture_output=True, check=True)
+    width, height, distinct_rows = png_pixels_differ(shot.read_bytes())
+    assert (width, height) == (1280, 3000)
+    assert distinct_rows > 200, "the screenshot is (nearly) blank"

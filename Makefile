@@ -103,7 +103,7 @@ sanity: venv ## ansible-test sanity, without Docker.
 	@# What the collection ships (galaxy.yml's build_ignore) plus tests/; the sandbox
 	@# and the build scripts are not collection content (ruff checks them).
 	git ls-files --cached --others --exclude-standard -z \
-	  | grep -zvE '^(sandbox|scripts|benchmarks|requirements|\.ci)/' \
+	  | grep -zvE '^(sandbox|scripts|benchmarks|requirements|execution-environment|\.ci)/' \
 	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
 	  | tar --null -cf - -T - | tar -xf - -C $(SANITY_TREE)
 	@# The dependency collections beside ours, where ansible-test looks for them.

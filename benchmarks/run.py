@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(sys.prefix) / "collections"))
 
 from bespin_bench import inventories, report, slices
-from bespin_bench.measure import CommandFailed
-from bespin_bench.sandbox import BenchSandbox
+from bespin_bench.measure import CommandFailed, run_measured
+from bespin_bench.sandbox import BIN, BenchSandbox, total_writes
 from bespin_bench.scenarios import NotConverged, PlaybookRun, Runner
 
 from bespin_sandbox import topology as topologies
@@ -42,6 +42,9 @@ ADDON_DELAY_S = 10.0
 # The node_topology module's default parallelism, for the bare-client floor.
 API_FLOOR_WORKERS = 10
 DEFAULT_SANDBOX_DIR = Path.home() / ".cache" / "bespin-platform" / "bench-sandbox"
+# site.yml runs on the estate the sandbox inventory describes (the default topology).
+SITE_TOPOLOGY = ROOT / "sandbox" / "bespin_sandbox" / "topologies" / "petclinic.yml"
+SITE_RUNS = (("check", ["--check"]), ("converge", []), ("noop", []))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -56,7 +59,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts to leave out: addons, compare, scale, inventory (for development)",
+        help="comma-separated parts to leave out: addons, compare, scale, inventory, site (for development)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the results JSON goes")
     parser.add_argument("--report-only", action="store_true", help="print the table of --output and exit")
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.render(json.loads(args.output.read_text())))
         return 0
     skip = {part for part in args.skip.split(",") if part}
-    unknown = skip - {"addons", "compare", "scale", "inventory"}
+    unknown = skip - {"addons", "compare", "scale", "inventory", "site"}
     if unknown:
         print(f"bench: --skip: unknown part(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             # Add-ons do not depend on the nodes: measured in the smallest cluster.
             "--addons-nodes": [slices.available_sizes(topology)[0]] if "addons" not in skip else [],
         }
-        if not any(wanted.values()):
+        if not any(wanted.values()) and "site" in skip:
             raise ValueError("--skip: nothing left to run")
         for option, sizes in wanted.items():
             for size in sizes:
@@ -124,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                     results["inventory"] = inventory(runner, topology, size, work_dir)
                 # Saved after each part: a failure late in a long run keeps the figures measured so far.
                 _save(args.output, results)
+            if "site" not in skip:
+                results["site"] = site(sandbox)
             _save(args.output, results)
         except (CommandFailed, NotConverged, RuntimeError, ApiException) as exc:
             print(report.render(results))
@@ -325,6 +330,32 @@ def inventory(runner: Runner, topology: topologies.Topology, size: int, work_dir
         "ec2_ratio": round(runs["aws_ec2"].wall_s / runs["eks_nodes_ec2"].wall_s, 1),
         "max_rss_mib": {name: round(run.max_rss_mib, 1) for name, run in runs.items()},
     }
+
+
+def site(sandbox: BenchSandbox) -> dict:
+    """site.yml with the sandbox inventory: --check on a freshly reset estate, then the
+    first converge and a no-op rerun, each with its wall time and the writes the sandbox saw."""
+    log("site.yml: the sandbox reseeded with the default estate, then --check, converge, no-op rerun...")
+    up_s = sandbox.up(SITE_TOPOLOGY)
+    sandbox.reset()
+    runner = Runner.for_sandbox(ROOT, sandbox)
+    figures: dict = {"nodes": len(sandbox.list_nodes()), "up_s": round(up_s, 1)}
+    for label, options in SITE_RUNS:
+        mark = sandbox.mark()
+        measured = run_measured(
+            [str(BIN / "ansible-playbook"), "-i", "inventories/sandbox", "site.yml", *options], runner.env, str(ROOT)
+        )
+        stats = json.loads(measured.stdout).get("stats", {})
+        figures[label] = {
+            "wall_s": round(measured.wall_s, 1),
+            "writes": total_writes(sandbox.writes_since(mark)),
+            "changed": sum(host.get("changed", 0) for host in stats.values()),
+            "failed": sum(host.get("failures", 0) + host.get("unreachable", 0) for host in stats.values()),
+            "max_rss_mib": round(measured.max_rss_mib, 1),
+        }
+        run = figures[label]
+        log(f"  {label}: {run['wall_s']} s, {run['writes']} writes, changed={run['changed']}, failed={run['failed']}")
+    return figures
 
 
 def _rounded(seconds: dict[str, float]) -> dict[str, float]:

@@ -48,6 +48,7 @@ def render(results: dict) -> str:
         *_memory_rows(results.get("memory")),
         *_inventory_rows(results.get("inventory")),
         *_addon_rows(results.get("eks_addons")),
+        *_site_rows(results.get("site")),
     ]
     titles = _row(*(title for title, _align, _width in COLUMNS), "baseline / goal", "ratio / verdict")
     lines += [titles, "-" * max(len(line) for line in [titles, *rows]), *rows]
@@ -208,3 +209,28 @@ def _addon_rows(figures: dict | None) -> list[str]:
             f"{ratio:.2f}x the time (goal < {GOAL_ADDON_RATIO}x: {_verdict(ratio < GOAL_ADDON_RATIO)})",
         )
     ]
+
+
+def _site_rows(figures: dict | None) -> list[str]:
+    if not figures:
+        return []
+    converge = figures["converge"]
+    baseline = f"first converge {_seconds(converge['wall_s'])}"
+    rows = [
+        _row("site.yml: first converge", figures["nodes"], _seconds(converge["wall_s"]), converge["writes"], "", ""),
+    ]
+    for label, key in (("site.yml: no-op rerun", "noop"), ("site.yml --check on a reset sandbox", "check")):
+        run = figures[key]
+        ratio = run["wall_s"] / converge["wall_s"]
+        verdict = _verdict(run["writes"] == 0 and (key == "check" or run["changed"] == 0))
+        rows.append(
+            _row(
+                label,
+                figures["nodes"],
+                _seconds(run["wall_s"]),
+                run["writes"],
+                baseline,
+                f"{ratio:.2f}x the time; goal 0 writes{'' if key == 'check' else ', changed=0'}: {verdict}",
+            )
+        )
+    return rows

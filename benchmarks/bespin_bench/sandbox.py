@@ -66,6 +66,10 @@ class BenchSandbox:
     def down(self) -> None:
         self._sandbox_output("down")
 
+    def reset(self) -> None:
+        """Back to the freshly seeded estate (cluster objects, AWS and Azure state)."""
+        self._sandbox_output("reset")
+
     def client_env(self) -> dict[str, str]:
         """What `eval "$(sandbox env)"` would export, on top of this process's environment."""
         settings = dict(self.command_env)

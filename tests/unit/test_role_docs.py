@@ -52,7 +52,7 @@ def test_readme_has_the_generated_section(role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_readme_is_up_to_date(role):
-    _, current, wanted = role_docs.expected_readme(ROOT, role)
+    _path, current, wanted = role_docs.expected_readme(ROOT, role)
     assert current == wanted, f"roles/{role}/README.md is out of date: run `make docs`"
 
 
@@ -121,7 +121,7 @@ def test_renderer_puts_a_made_up_option_in_its_table():
     # Every table row has exactly five cells: no unescaped pipe split one.
     for line in lines:
         if line.startswith("| `"):
-            assert len([cell for cell in line.replace("\\|", "").split("|")[1:-1]]) == 5, line
+            assert len(line.replace("\\|", "").split("|")[1:-1]) == 5, line
 
 
 def test_renderer_is_deterministic():

@@ -21,6 +21,13 @@ from bespin_sandbox.sandbox import Sandbox
 # The venv's commands (sandbox, ansible-playbook, kubectl, helm), also when pytest
 # is started as .venv/bin/pytest without activating the venv.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# Ansible commands tests run without -i get the controller alone (inventories/sandbox's
+# hosts.yml, with its group_vars): the directory's eks_nodes source would ask EKS and
+# Kubernetes for the nodes on every run, seconds each, and draw from the fault plans
+# of tests that inject faults. Only the site and node topology tests need the nodes.
+os.environ.setdefault(
+    "ANSIBLE_INVENTORY", str(Path(__file__).resolve().parents[1] / "inventories" / "sandbox" / "hosts.yml")
+)
 # `make setup` links this checkout as <venv>/collections/ansible_collections/bespin/platform:
 # unit tests import our module_utils by their collection names from there.
 sys.path.insert(0, str(Path(sys.prefix) / "collections"))

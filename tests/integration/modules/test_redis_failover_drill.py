@@ -92,7 +92,7 @@ def test_the_drill_playbook_reports_both_rounds(sandbox):
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
     }
     command = [
-        "ansible-playbook", "playbooks/redis_failover_drill.yml", "-i", "inventories/sandbox",
+        "ansible-playbook", "playbooks/redis_failover_drill.yml", "-i", "inventories/sandbox/hosts.yml",
         "-e", json.dumps({"redis_drill_writes": 500}),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)

@@ -56,7 +56,7 @@ def run_playbook(wrapper: Path, *options: str, extra: dict | None = None) -> sub
         "ansible-playbook",
         str(wrapper),
         "-i",
-        "inventories/sandbox",
+        "inventories/sandbox/hosts.yml",
         "-e",
         json.dumps({**SECRETS, **(extra or {})}),
     ]

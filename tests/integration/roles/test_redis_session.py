@@ -26,7 +26,7 @@ PLAYBOOK = "playbooks/redis_session.yml"
 
 
 def run_playbook(*options: str, extra: dict | None = None) -> subprocess.CompletedProcess:
-    command = ["ansible-playbook", PLAYBOOK, "-i", "inventories/sandbox", *options]
+    command = ["ansible-playbook", PLAYBOOK, "-i", "inventories/sandbox/hosts.yml", *options]
     if extra:
         command += ["-e", json.dumps(extra)]
     env = {**os.environ, "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_FORCE_COLOR": "0"}

@@ -31,6 +31,8 @@ FAILOVER_TIMEOUT_MS = 10000
 SEED_TIMEOUT = 30.0
 # A failover promotes in about a second; the demoted node then resyncs.
 FAILOVER_WAIT = 30.0
+# All the tries of the failover back to the primary that `sandbox reset` makes.
+FAILOVER_BACK_TIMEOUT = 120.0
 
 
 class RedisError(RuntimeError):
@@ -158,13 +160,21 @@ class RedisService(Service):
             return False
 
     def _failover_back(self) -> None:
-        self.wait_for_topology(FAILOVER_WAIT)  # a failover needs an in-sync replica to promote
-        request_failover(self.sentinel(), FAILOVER_WAIT)
-        deadline = time.monotonic() + FAILOVER_WAIT
-        while self.master_port() != self.primary_port:
-            if time.monotonic() > deadline:
+        # On a loaded machine the node being promoted can take longer than the
+        # failover timeout to report its new role, and Sentinel aborts the
+        # failover (-failover-abort-slave-timeout): it is asked again until the
+        # overall deadline, not given up after one try.
+        deadline = time.monotonic() + FAILOVER_BACK_TIMEOUT
+        while True:
+            self.wait_for_topology(FAILOVER_WAIT)  # a failover needs an in-sync replica to promote
+            request_failover(self.sentinel(), max(1.0, deadline - time.monotonic()))
+            attempt_ends = min(deadline, time.monotonic() + FAILOVER_WAIT)
+            while self.master_port() != self.primary_port and time.monotonic() < attempt_ends:
+                time.sleep(0.2)
+            if self.master_port() == self.primary_port:
+                break
+            if time.monotonic() >= deadline:
                 raise RedisError("redis: the failover back to the primary did not complete")
-            time.sleep(0.2)
         # Sentinel demotes the old master only after ~8 s of seeing it report the wrong role;
         # telling it what Sentinel is about to tell it saves that wait.
         self.client(self.replica_port).replicaof(LOOPBACK, self.primary_port)
@@ -237,15 +247,16 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def request_failover(sentinel: redis.Redis, timeout: float) -> None:
-    """SENTINEL FAILOVER, retried while Sentinel answers NOGOODSLAVE: it judges the
+    """SENTINEL FAILOVER, retried while Sentinel answers NOGOODSLAVE (it judges the
     replica from INFO it refreshes every 10 s, so just after a role change it may not
-    count the replica as promotable yet."""
+    count the replica as promotable yet) or INPROG (a failover still under way)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             sentinel.sentinel_failover(MASTER_NAME)
             return
         except redis.ResponseError as exc:
-            if "NOGOODSLAVE" not in str(exc) or time.monotonic() > deadline:
+            # INPROG: an aborted failover is still being cleaned up.
+            if not ("NOGOODSLAVE" in str(exc) or "INPROG" in str(exc)) or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)

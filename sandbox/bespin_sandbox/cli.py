@@ -16,7 +16,7 @@ import sys
 
 from . import accounting
 from .cluster import ClusterError
-from .faults import KNOWN_FAULTS, FaultError, clear_faults, set_faults
+from .faults import KNOWN_FAULTS, FaultError, clear_faults, injected, set_faults
 from .processes import ProcessError
 from .sandbox import Sandbox
 from .tools import ToolsError
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     fault_set.add_argument("rates", nargs="+", metavar="FAULT=RATE")
     fault_set.add_argument("--seed", type=int, default=0)
     fault_commands.add_parser("clear", help="serve every request normally again")
-    fault_commands.add_parser("show", help="print the current fault plan")
+    fault_commands.add_parser("show", help="print the current fault plan and the faults injected so far")
     args = parser.parse_args(argv)
 
     sandbox = Sandbox()
@@ -105,6 +105,9 @@ def _faults(sandbox: Sandbox, args: argparse.Namespace) -> int:
     elif args.fault_command == "clear":
         clear_faults(path)
     print(path.read_text() if path.exists() else "{}")
+    if args.fault_command == "show":
+        counts = injected(path)
+        print("injected so far: " + (", ".join(f"{name} {n}" for name, n in sorted(counts.items())) or "none"))
     return 0
 
 

@@ -10,8 +10,10 @@ faults on every run.
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
+from collections import Counter
 from pathlib import Path
 
 # The faults each service knows, and what a client sees.
@@ -25,6 +27,9 @@ KNOWN_FAULTS: dict[str, tuple[str, ...]] = {
     "kubernetes": ("throttling", "error500", "error503", "reset", "latency", "conflict"),
 }
 LATENCY_SECONDS = 0.25
+# Every injected fault is journaled beside the plan, one line each, so a test can prove
+# that a run it calls "under faults" really met them.
+JOURNAL_NAME = "faults-injected.log"
 
 
 class FaultError(ValueError):
@@ -51,9 +56,18 @@ class FaultPlan:
             draw = self._random.random()
             for fault, rate in sorted(self._rates.items()):
                 if draw < rate:
+                    self._journal(fault)
                     return fault
                 draw -= rate
             return None
+
+    def _journal(self, fault: str) -> None:
+        # O_APPEND: lines from the emulators' processes and threads never interleave.
+        fd = os.open(self.path.with_name(JOURNAL_NAME), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, f"{self.service} {fault}\n".encode())
+        finally:
+            os.close(fd)
 
     def _reload(self) -> None:
         try:
@@ -91,3 +105,9 @@ def set_faults(path: Path, service: str, rates: dict[str, float], seed: int = 0)
 
 def clear_faults(path: Path) -> None:
     path.unlink(missing_ok=True)
+
+
+def injected(path: Path) -> Counter[str]:
+    """How many faults were injected so far (since `sandbox up` made the journal), as "service fault" counts."""
+    journal = path.with_name(JOURNAL_NAME)
+    return Counter(journal.read_text().splitlines()) if journal.exists() else Counter()

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bespin_sandbox.faults import FaultError, FaultPlan, clear_faults, set_faults
+from bespin_sandbox.faults import FaultError, FaultPlan, clear_faults, injected, set_faults
 
 DRAWS = 10_000
 # Binomial standard deviation at p=0.5 over 10,000 draws is 0.005: 0.02 is four of them.
@@ -88,3 +88,14 @@ def test_the_plan_file_keeps_every_service_and_the_seed(tmp_path):
         "seed": 5,
         "services": {"aws": {"throttling": 0.2}, "kubernetes": {"reset": 0.1}},
     }
+
+
+def test_every_injected_fault_is_journaled_and_counted(tmp_path):
+    path = tmp_path / "faults.json"
+    assert injected(path) == Counter()
+    set_faults(path, "aws", {"throttling": 0.3, "error500": 0.1}, seed=3)
+    decided = Counter(fault for fault in draws(path, "aws", 500) if fault)
+    assert injected(path) == Counter({f"aws {fault}": n for fault, n in decided.items()})
+    clear_faults(path)
+    draws(path, "aws", 100)
+    assert injected(path) == Counter({f"aws {fault}": n for fault, n in decided.items()}), "no plan, no new entries"

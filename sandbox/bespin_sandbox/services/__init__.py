@@ -7,12 +7,14 @@ from .aws import AwsService
 from .azure import AzureService
 from .base import Component, Service
 from .charts import ChartsService
+from .credentials import CredentialsService
 from .kubernetes import KubernetesService
 from .redis import RedisService
 
 
 def all_services(layout: Layout) -> list[Service]:
     return [
+        CredentialsService(layout),
         KubernetesService(layout),
         AwsService(layout),
         AzureService(layout),

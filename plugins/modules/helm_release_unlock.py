@@ -1,0 +1,229 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, bespin.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+DOCUMENTATION = r"""
+module: helm_release_unlock
+short_description: Unlock Helm releases an interrupted run left pending
+version_added: 0.1.0
+author: bespin.platform maintainers (@bespin)
+description:
+  - A C(helm install), C(upgrade) or C(rollback) that is killed (an interrupted playbook, a lost CI runner) leaves its
+    release in C(pending-install), C(pending-upgrade) or C(pending-rollback), and Helm then refuses every later
+    operation on it with "another operation (install/upgrade/rollback) is in progress".
+  - For each release given whose last revision is pending, this module rolls the release back to the newest revision
+    that was deployed before it, or uninstalls it when it never had one, so the install or upgrade that follows
+    starts from a settled release. Releases that are absent or settled are left alone.
+  - Run it only where no other Helm operation on these releases can be under way (one playbook run per cluster at a
+    time), since a pending release is taken to be an interrupted one.
+  - Helm commands that fail with throttling, API server errors or broken connections are retried with jittered
+    exponential backoff.
+options:
+  releases:
+    description: The releases to look at.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The release name.
+        type: str
+        required: true
+      namespace:
+        description: The release namespace.
+        type: str
+        required: true
+  kubeconfig:
+    description:
+      - Path to the kubeconfig helm uses.
+      - Defaults to the E(K8S_AUTH_KUBECONFIG) environment variable, then helm's own.
+    type: path
+  context:
+    description: The kubeconfig context. Defaults to the E(K8S_AUTH_CONTEXT) environment variable, then the current one.
+    type: str
+  binary_path:
+    description: The helm binary. Defaults to V(helm) on the E(PATH).
+    type: path
+  timeout:
+    description: Seconds a rollback or uninstall may take, waiting for the resources it changes.
+    type: int
+    default: 300
+requirements:
+  - helm 3 on the controller (the binary kubernetes.core.helm uses)
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: The releases and their histories are read; what would be rolled back or uninstalled is returned.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: Each pending release's status before, and after.
+"""
+
+EXAMPLES = r"""
+- name: Unlock the add-ons' releases if an interrupted run left one pending
+  bespin.platform.helm_release_unlock:
+    releases:
+      - {name: karpenter, namespace: kube-system}
+      - {name: argo-cd, namespace: argocd}
+    kubeconfig: ~/.kube/config
+
+- name: Then install or upgrade as usual
+  kubernetes.core.helm:
+    name: karpenter
+    release_namespace: kube-system
+    chart_ref: oci://public.ecr.aws/karpenter/karpenter
+    chart_version: 1.6.3
+"""
+
+RETURN = r"""
+releases:
+  description: Each release given, what was found and what was done.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The release name.
+      type: str
+      sample: karpenter
+    namespace:
+      description: The release namespace.
+      type: str
+      sample: kube-system
+    status:
+      description: The status of its last revision as found, or V(absent).
+      type: str
+      sample: pending-upgrade
+    revision:
+      description: Its last revision as found (0 when absent).
+      type: int
+      sample: 3
+    action:
+      description: V(none), V(rollback) or V(uninstall) (what would be done, in check mode).
+      type: str
+      sample: rollback
+    to_revision:
+      description: The revision a rollback returns to.
+      type: int
+      returned: when action is rollback
+      sample: 2
+"""
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.bespin.platform.plugins.module_utils.backoff import RetryPolicy
+from ansible_collections.bespin.platform.plugins.module_utils.helm_pending import (
+    bad_fields,
+    is_transient,
+    pending_release,
+    recovery,
+)
+
+
+class HelmError(Exception):
+    def __init__(self, command, rc, stderr):
+        super().__init__(f"{' '.join(command)} failed ({rc}): {stderr.strip()}")
+        self.stderr = stderr
+
+
+class HelmCli:
+    """The helm commands this module needs, each retried on transient failures."""
+
+    def __init__(self, module):
+        self.module = module
+        self.binary = module.params["binary_path"] or module.get_bin_path("helm", required=True)
+        self.connection = []
+        if module.params["kubeconfig"]:
+            self.connection += ["--kubeconfig", module.params["kubeconfig"]]
+        if module.params["context"]:
+            self.connection += ["--kube-context", module.params["context"]]
+        self.retry = RetryPolicy(attempts=6, base_delay=0.5, max_delay=8.0)
+
+    def run(self, *args):
+        command = [self.binary, *args, *self.connection]
+
+        def once():
+            rc, out, err = self.module.run_command(command)
+            if rc != 0:
+                raise HelmError(command, rc, err or out)
+            return out
+
+        def classify(exc):
+            return 0.0 if isinstance(exc, HelmError) and is_transient(exc.stderr) else None
+
+        return self.retry.call(once, classify)
+
+    def releases(self, namespace):
+        return json.loads(self.run("list", "--all", "--namespace", namespace, "--output", "json") or "[]")
+
+    def history(self, name, namespace):
+        return json.loads(self.run("history", name, "--namespace", namespace, "--max", "256", "--output", "json"))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            releases=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(name=dict(type="str", required=True), namespace=dict(type="str", required=True)),
+            ),
+            kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
+            context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
+            binary_path=dict(type="path"),
+            timeout=dict(type="int", default=300),
+        ),
+        supports_check_mode=True,
+    )
+    releases, timeout = module.params["releases"], module.params["timeout"]
+    problems = bad_fields(releases, timeout)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+
+    helm = HelmCli(module)
+    results, before, after = [], {}, {}
+    try:
+        listed = {namespace: helm.releases(namespace) for namespace in sorted({r["namespace"] for r in releases})}
+        for wanted in releases:
+            name, namespace = wanted["name"], wanted["namespace"]
+            found = next((r for r in listed[namespace] if r.get("name") == name), None)
+            result = {
+                "name": name,
+                "namespace": namespace,
+                "status": found["status"] if found else "absent",
+                "revision": int(found["revision"]) if found else 0,
+                "action": "none",
+            }
+            pending = pending_release(listed[namespace], name)
+            if pending is not None:
+                action, revision = recovery(helm.history(name, namespace), pending["revision"])
+                result["action"] = action
+                key = f"{namespace}/{name}"
+                before[key] = f"{pending['status']} (revision {pending['revision']})"
+                if action == "rollback":
+                    result["to_revision"] = revision
+                    after[key] = f"deployed (rolled back to revision {revision})"
+                else:
+                    after[key] = "absent (uninstalled: it never was deployed)"
+                if not module.check_mode:
+                    wait = ["--namespace", namespace, "--wait", "--timeout", f"{timeout}s"]
+                    if action == "rollback":
+                        helm.run("rollback", name, str(revision), *wait)
+                    else:
+                        helm.run("uninstall", name, *wait)
+            results.append(result)
+    except HelmError as exc:
+        module.fail_json(msg=str(exc), releases=results)
+
+    changed = bool(before)
+    module.exit_json(changed=changed, releases=results, diff={"before": before, "after": after})
+
+
+if __name__ == "__main__":
+    main()

@@ -68,7 +68,7 @@ tools: $(SETUP_STAMP) system-packages
 	  echo "BESPIN_TOOLS_BIN=$$bin_dir" > $(TOOLS_ENV)
 
 test: setup lint sanity ## Everything CI checks; ends with pytest's summary.
-	$(BIN)/pytest tests
+	$(BIN)/python scripts/run_tests.py
 
 lint: venv ## ruff and ansible-lint (production profile).
 	$(BIN)/ruff check .

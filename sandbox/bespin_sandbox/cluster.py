@@ -62,7 +62,13 @@ def seed_nodes(api: ApiClient, topology: Topology) -> dict[str, int]:
 
     def create(node):
         body = node_objects.manifest(node, topology)
-        created = core.create_node(body)
+        try:
+            created = core.create_node(body)
+        except ApiException as exc:
+            # The cached list (resourceVersion 0) can lag behind a loaded apiserver: the node is there.
+            if exc.status != 409:
+                raise
+            created = core.read_node(node.name)
         if not (created.status and created.status.allocatable):
             core.patch_node_status(node.name, {"status": body["status"]})
 

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from bespin_sandbox.accounting import real_total
+
 ROOT = Path(__file__).resolve().parents[1]
 RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<fields>(?:\w+=\d+\s*)+)$")
 HEADER = re.compile(r"^(?P<kind>PLAY|TASK|RUNNING HANDLER) \[(?P<name>.*)\] \**$")
@@ -91,8 +93,7 @@ def run_playbook(label: str, command: list[str], log: Path, env: dict[str, str])
 def writes_since(mark: str) -> tuple[int, dict]:
     """Writes the sandbox saw since `mark`; dry-run requests (check mode) change nothing."""
     counts = json.loads(sandbox("writes", "--since", mark, "--json"))
-    real = sum(count for verbs in counts.values() for verb, count in verbs.items() if "dry-run" not in verb)
-    return real, counts
+    return real_total(counts), counts
 
 
 def main() -> int:

@@ -25,6 +25,7 @@ from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import CO
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_nodes import NodeApi
 from bespin_sandbox import cluster
 from bespin_sandbox import topology as topologies
+from bespin_sandbox.accounting import real_total
 from bespin_sandbox.aws.seed import internal_api
 from bespin_sandbox.layout import Layout
 from bespin_sandbox.services.kubernetes import KubernetesService
@@ -190,4 +191,4 @@ def _restore_node(nodes: NodeApi, name: str, label_prefix: str, taint_keys: set[
 
 def total_writes(summary: dict[str, dict[str, int]]) -> int:
     """The total `sandbox writes` prints: every write of every service, dry runs apart."""
-    return sum(count for verbs in summary.values() for verb, count in verbs.items() if "dry-run" not in verb)
+    return real_total(summary)

@@ -87,6 +87,11 @@ def writes_since(directory: Path, token: str | None = None) -> list[Write]:
     return result
 
 
+def real_total(summary: dict[str, dict[str, int]]) -> int:
+    """Every write of every service in a `summarize` result, dry runs (check mode) apart: they change nothing."""
+    return sum(count for verbs in summary.values() for verb, count in verbs.items() if not verb.endswith("(dry-run)"))
+
+
 def summarize(writes: list[Write]) -> dict[str, dict[str, int]]:
     """Counts by service and verb; dry runs are counted apart under `<verb> (dry-run)`."""
     counts: Counter[tuple[str, str]] = Counter(

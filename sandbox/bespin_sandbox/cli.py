@@ -84,7 +84,7 @@ def _writes(sandbox: Sandbox, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
         return 0
-    total = sum(count for verbs in summary.values() for verb, count in verbs.items() if "dry-run" not in verb)
+    total = accounting.real_total(summary)
     for service, verbs in summary.items():
         print(f"{service:<12} " + ", ".join(f"{verb} {count}" for verb, count in verbs.items()))
     print(f"total writes: {total}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bespin_sandbox.accounting import Journal, Write, mark, summarize, writes_since
+from bespin_sandbox.accounting import Journal, Write, mark, real_total, summarize, writes_since
 
 
 def audit_event(verb: str, uri: str, stage: str = "ResponseComplete") -> str:
@@ -97,3 +97,9 @@ def test_the_summary_counts_by_service_and_verb_with_dry_runs_apart():
         "kubernetes": {"create": 2, "create (dry-run)": 1, "delete": 1},
     }
     assert summarize([]) == {}
+
+
+def test_the_real_total_leaves_dry_runs_out():
+    summary = {"kubernetes": {"create": 3, "create (dry-run)": 5, "patch": 1}, "aws": {"CreateRole": 2}}
+    assert real_total(summary) == 6
+    assert real_total({}) == 0

@@ -201,7 +201,7 @@ def _redis(check):
     topology = result.get("topology") or {}
 
     def address(item):
-        return item.get("address") or item.get("addr") or "" if isinstance(item, dict) else str(item)
+        return (item.get("address") or item.get("addr") or "") if isinstance(item, dict) else str(item)
 
     return {
         "read": True,

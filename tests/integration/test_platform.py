@@ -1,59 +1,24 @@
 """The whole platform as a user meets it: `site.yml --check` on a freshly reset
-sandbox writes nothing; then `make demo`'s steps, run from the built tarball
-installed into an empty collections path (bespin.platform.site): the first run
-converges, the second changes and writes nothing, and the platform report is
-written and renders in headless Chromium with every section."""
+sandbox writes nothing; then `make demo`'s steps (the `demo` fixture of conftest.py),
+run from the built tarball installed into an empty collections path
+(bespin.platform.site): the first run converges, the second changes and writes
+nothing, and the platform report is written and renders in headless Chromium with
+every section."""
 
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import pytest
-import yaml
-from ansible_run import sandbox_mark, sandbox_writes
+from ansible_run import real_writes, sandbox_mark
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 SECTIONS = ("summary", "diagram", "addons", "nodes", "argocd", "redis", "dr", "runs")
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    build_dir = tmp_path_factory.mktemp("build")
-    subprocess.run(
-        ["ansible-galaxy", "collection", "build", "--output-path", str(build_dir), str(ROOT)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
-    collections = tmp_path_factory.mktemp("collections")
-    subprocess.run(
-        [
-            "ansible-galaxy",
-            "collection",
-            "install",
-            "--force",
-            "--no-deps",
-            "-p",
-            str(collections),
-            str(build_dir / f"bespin-platform-{version}.tar.gz"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return collections
-
-
-def real_writes(counts: dict[str, dict[str, int]]) -> int:
-    return sum(n for verbs in counts.values() for verb, n in verbs.items() if "dry-run" not in verb)
 
 
 def test_tarball_ships_the_collection_and_not_the_tooling(installed):
@@ -82,30 +47,14 @@ def test_check_mode_on_a_reset_sandbox_writes_nothing(sandbox):
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert real_writes(sandbox_writes(mark)) == 0
+    assert real_writes(mark) == 0
     assert "changed=0" not in result.stdout.split("PLAY RECAP")[-1].splitlines()[1], "check mode predicted nothing"
 
 
-@pytest.fixture(scope="module")
-def demo(sandbox, installed, tmp_path_factory):
-    """make demo's own steps (scripts/demo.py), with the installed collection's playbooks."""
-    report_dir = tmp_path_factory.mktemp("report")
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--installed", "--report-dir", str(report_dir)],
-        env={**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(installed)},
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
-    return result, report_dir
-
-
 def test_demo_converges_then_changes_and_writes_nothing(demo):
-    result, report_dir = demo
+    result = demo.result
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    runs = json.loads((report_dir / "runs.json").read_text())["bespin_report_runs"]
-    first, second = runs
+    first, second = demo.runs
     assert first["recap"]["changed"] > 0 and first["recap"]["failed"] == 0
     assert all(host["changed"] == 0 and host["failed"] == 0 for host in second["hosts"].values()), second["hosts"]
     assert second["writes"] == 0
@@ -115,7 +64,7 @@ def test_demo_converges_then_changes_and_writes_nothing(demo):
 
 
 def test_the_report_says_what_the_platform_is(demo):
-    _result, report_dir = demo
+    report_dir = demo.report_dir
     report = json.loads((report_dir / "platform.json").read_text())
     assert {row["name"] for row in report["addons"]["managed"]} >= {"coredns", "vpc-cni", "kube-proxy"}
     assert all(row["status"] == "ACTIVE" for row in report["addons"]["managed"])
@@ -154,8 +103,7 @@ def png_pixels_differ(png: bytes) -> tuple[int, int, int]:
 
 
 def test_the_html_report_renders_in_headless_chromium(demo, tmp_path):
-    _result, report_dir = demo
-    page = (report_dir / "platform.html").resolve()
+    page = (demo.report_dir / "platform.html").resolve()
     chromium = [
         "chromium",
         "--headless",

@@ -111,7 +111,15 @@ def main() -> int:
 
     print("== sandbox up")
     print(sandbox("up").strip())
-    env = {**os.environ, **sandbox_env(), "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1"}
+    # The default callback whatever the caller's environment says: the progress lines here, and
+    # the tests that compare the first run's changed tasks with check mode's, read its banners.
+    env = {
+        **os.environ,
+        **sandbox_env(),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_NOCOLOR": "1",
+    }
     site = "bespin.platform.site" if args.installed else "site.yml"
     report = "bespin.platform.platform_report" if args.installed else "playbooks/platform_report.yml"
     inventory = str((ROOT / args.inventory).resolve())

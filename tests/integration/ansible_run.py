@@ -4,11 +4,59 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The default callback's banners and per-host result lines. A banner may carry
+# " [CHECK MODE]" (check_mode_markers) after the name and always ends in stars;
+# a result line starts at column 0, so dumped results (indented at -v) never match.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+TASK_BANNER = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(?P<name>.*?)\](?: \[CHECK MODE\])? \*{3,}$")
+OTHER_BANNER = re.compile(r"^(?:PLAY|PLAY RECAP)\b.*\*{3,}$")
+CHANGED_LINE = re.compile(r"^changed: \[(?P<host>[^\]]+?)(?: -> [^\]]+)?\]")
+
+
+def changed_tasks(output: str) -> set[tuple[str, str]]:
+    """(host, task name as its banner prints it) for every task or handler that
+    printed at least one `changed: [host]` line (a loop counts once, a delegated
+    result counts for the inventory host, as the recap does)."""
+    changed = set()
+    task = None
+    for raw in output.splitlines():
+        line = ANSI_ESCAPE.sub("", raw).rstrip()
+        banner = TASK_BANNER.match(line)
+        if banner:
+            task = banner["name"]
+            continue
+        if OTHER_BANNER.match(line):
+            task = None
+            continue
+        result = CHANGED_LINE.match(line)
+        if result and task is not None:
+            changed.add((result["host"], task))
+    return changed
+
+
+RECAP_LINE = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """Every host's counts from the PLAY RECAP of default-callback output."""
+    hosts: dict[str, dict[str, int]] = {}
+    in_recap = False
+    for raw in output.splitlines():
+        line = ANSI_ESCAPE.sub("", raw).strip()
+        if line.startswith("PLAY RECAP"):
+            in_recap = True
+            continue
+        match = RECAP_LINE.match(line) if in_recap else None
+        if match:
+            hosts[match["host"]] = {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", match["counts"])}
+    return hosts
 
 
 def _json_report(command: list[str]) -> dict:

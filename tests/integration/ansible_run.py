@@ -9,6 +9,8 @@ import subprocess
 import sys
 import tempfile
 
+from bespin_sandbox.accounting import real_total
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # The default callback's banners and per-host result lines. A banner may carry
@@ -105,6 +107,11 @@ def sandbox_writes(mark: str) -> dict[str, dict[str, int]]:
         ["sandbox", "writes", "--since", mark, "--json"], capture_output=True, text=True, check=True
     )
     return json.loads(result.stdout)
+
+
+def real_writes(mark: str) -> int:
+    """Writes since `mark` over every sandbox service, dry runs (check mode) apart."""
+    return real_total(sandbox_writes(mark))
 
 
 def sandbox_mark() -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from ansible_run import run_module, sandbox_mark, sandbox_writes
+from ansible_run import real_writes, run_module, sandbox_mark
 
 pytestmark = pytest.mark.sandbox
 NAMESPACE = "unlock-test"
@@ -54,11 +54,6 @@ def killed_while_waiting(name: str) -> str:
     return status(name)
 
 
-def writes(mark: str) -> int:
-    counts = sandbox_writes(mark)
-    return sum(n for verbs in counts.values() for verb, n in verbs.items() if "dry-run" not in verb)
-
-
 @pytest.fixture(scope="module")
 def locked(sandbox):
     """`upgraded`: deployed once, then an upgrade killed (pending-upgrade); `installed`: a first install killed."""
@@ -91,7 +86,7 @@ def test_check_mode_says_what_it_would_do_and_writes_nothing(locked):
         f"{NAMESPACE}/upgraded": "pending-upgrade (revision 2)",
         f"{NAMESPACE}/installed": "pending-install (revision 1)",
     }
-    assert writes(mark) == 0
+    assert real_writes(mark) == 0
     assert (status("upgraded"), status("installed")) == ("pending-upgrade", "pending-install")
 
 
@@ -105,7 +100,7 @@ def test_it_rolls_back_the_upgrade_and_removes_the_install_then_changes_nothing(
     mark = sandbox_mark()
     again = run_module("bespin.platform.helm_release_unlock", {"releases": RELEASES})
     assert again["changed"] is False and {r["action"] for r in again["releases"]} == {"none"}
-    assert writes(mark) == 0
+    assert real_writes(mark) == 0
     # The release accepts operations again: an upgrade goes through.
     install("upgraded", "--set", "replicas=1")
     assert status("upgraded") == "deployed"
@@ -125,4 +120,4 @@ def test_bad_input_fails_naming_the_field_before_any_helm_call(sandbox, args, fi
     mark = sandbox_mark()
     result = run_module("bespin.platform.helm_release_unlock", args)
     assert result.get("failed") is True and field in result["msg"], result
-    assert writes(mark) == 0
+    assert real_writes(mark) == 0

@@ -102,34 +102,6 @@ def test_spring_boot_2_gets_the_old_property_names(converged, core):
     assert recap(run_playbook())["failed"] == 0
 
 
-BAD_INPUTS = [
-    ({"redis_session_quorum": 0}, "redis_session_quorum"),
-    ({"redis_session_quorum": 4}, "redis_session_quorum"),
-    ({"redis_session_backend": "memcached"}, "redis_session_backend"),
-    ({"redis_session_spring_boot_major": 4}, "redis_session_spring_boot_major"),
-    ({"redis_session_maxmemory_policy": "allkeys-lru"}, "redis_session_maxmemory_policy"),
-    ({"redis_session_password": "short"}, "redis_session_password"),
-    (
-        {
-            "redis_session_password": "",
-            "redis_session_generate_password": False,
-            "redis_session_password_secret": "no-such-secret",
-        },
-        "redis_session_password: not given",
-    ),
-    ({"redis_session_app_namespace": "Not_A_Namespace"}, "redis_session_app_namespace"),
-]
-
-
-@pytest.mark.parametrize(("extra", "named"), BAD_INPUTS, ids=[case[1] + str(i) for i, case in enumerate(BAD_INPUTS)])
-def test_bad_input_fails_before_any_write_naming_the_variable(converged, extra, named):
-    mark = sandbox_mark()
-    result = run_playbook(extra=extra)
-    assert recap(result)["failed"] == 1, result.stdout[-3000:]
-    assert named in result.stdout
-    assert kube_writes(mark) == 0
-
-
 def test_no_secret_in_verbose_output(converged):
     result = run_playbook("-vvv")
     assert recap(result)["failed"] == 0

@@ -1,20 +1,22 @@
 """The whole platform as a user meets it: `site.yml --check` on a freshly reset
-sandbox writes nothing; then `make demo`'s steps (the `demo` fixture of conftest.py),
-run from the built tarball installed into an empty collections path
-(bespin.platform.site): the first run converges, the second changes and writes
-nothing, and the platform report is written and renders in headless Chromium with
-every section."""
+sandbox writes nothing and predicts the tasks the first real run changes; then
+`make demo`'s steps (the `demo` fixture of conftest.py), run from the built tarball
+installed into an empty collections path (bespin.platform.site): the first run
+converges (on a freshly reset sandbox too, so it is the run check mode predicts),
+the second changes and writes nothing, and the platform report is written and
+renders in headless Chromium with every section."""
 
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
-from ansible_run import real_writes, sandbox_mark
+from ansible_run import changed_tasks, real_writes, recap, sandbox_mark
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,18 +39,47 @@ def test_tarball_ships_the_collection_and_not_the_tooling(installed):
         assert not (root / tooling).exists(), f"{tooling} must not ship in the collection"
 
 
-def test_check_mode_on_a_reset_sandbox_writes_nothing(sandbox):
+@pytest.fixture(scope="module")
+def check_run(sandbox) -> tuple[subprocess.CompletedProcess, int]:
+    """site.yml --check on the freshly reset sandbox, and the real writes it made."""
     mark = sandbox_mark()
     result = subprocess.run(
         ["ansible-playbook", "site.yml", "-i", "inventories/sandbox", "--check"],
+        # The default callback, whatever the caller's environment says: changed_tasks reads its lines.
+        env={**os.environ, "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default", "ANSIBLE_NOCOLOR": "1"},
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
     )
+    return result, real_writes(mark)
+
+
+def test_check_mode_on_a_reset_sandbox_writes_nothing(check_run):
+    result, writes = check_run
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert real_writes(mark) == 0
-    assert "changed=0" not in result.stdout.split("PLAY RECAP")[-1].splitlines()[1], "check mode predicted nothing"
+    assert writes == 0
+    hosts = recap(result.stdout)
+    # The controller (the whole estate) and the node hosts (labels and taints): all still to converge.
+    assert "localhost" in hosts and len(hosts) > 1, hosts
+    assert all(counts["failed"] == 0 and counts["unreachable"] == 0 for counts in hosts.values()), hosts
+    assert all(counts["changed"] > 0 for counts in hosts.values()), (
+        f"check mode predicted nothing for some host: {hosts}"
+    )
+
+
+def test_check_mode_predicts_the_tasks_the_first_run_changes(check_run, demo):
+    """The demo's first run starts from a freshly reset sandbox, as the check run did: every
+    task it changes is one check mode said would change, and none other."""
+    result, _writes = check_run
+    assert demo.runs, demo.result.stdout[-4000:]
+    first_run = (demo.report_dir / "site-run-1.log").read_text()
+    predicted, made = changed_tasks(result.stdout), changed_tasks(first_run)
+    assert made, "no changed task found in the first run's log"
+    assert predicted == made, (
+        f"changed in the first run but not predicted by check mode: {sorted(made - predicted)}\n"
+        f"predicted by check mode but not changed in the first run: {sorted(predicted - made)}"
+    )
 
 
 def test_demo_converges_then_changes_and_writes_nothing(demo):

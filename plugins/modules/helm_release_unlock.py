@@ -15,6 +15,11 @@ description:
   - For each release given whose last revision is pending, this module rolls the release back to the newest revision
     that was deployed before it, or uninstalls it when it never had one, so the install or upgrade that follows
     starts from a settled release. Releases that are absent or settled are left alone.
+  - Helm also leaves a release pending after an install or upgrade that succeeded, when only its last write, the
+    record of the revision as deployed, failed (an API server error or a reset connection at that moment): helm
+    logs "failed to record the release" and exits 0. With O(applied=true), given right after such a command, the
+    pending revision is kept instead: the release is rolled back onto that same revision, which re-applies the
+    manifest already in the cluster and records it deployed.
   - Run it only where no other Helm operation on these releases can be under way (one playbook run per cluster at a
     time), since a pending release is taken to be an interrupted one.
   - Helm commands that fail with throttling, API server errors or broken connections are retried with jittered
@@ -49,6 +54,14 @@ options:
     description: Seconds a rollback or uninstall may take, waiting for the resources it changes.
     type: int
     default: 300
+  applied:
+    description:
+      - Whether the operation that left a release pending is known to have finished, because the helm command that
+        made the pending revision exited 0.
+      - V(false), an interrupted run, undoes the pending revision (rollback to the one before, or uninstall).
+      - V(true) keeps it (rollback onto itself). Never set it for a release whose operation may have been cut short.
+    type: bool
+    default: false
 requirements:
   - helm 3 on the controller (the binary kubernetes.core.helm uses)
 attributes:
@@ -76,6 +89,13 @@ EXAMPLES = r"""
     release_namespace: kube-system
     chart_ref: oci://public.ecr.aws/karpenter/karpenter
     chart_version: 1.6.3
+  register: karpenter_release
+
+- name: Record the release deployed if helm applied it but lost its final write
+  bespin.platform.helm_release_unlock:
+    releases: [{name: karpenter, namespace: kube-system}]
+    applied: true
+  when: karpenter_release is changed and karpenter_release.status.status | default('deployed') != 'deployed'
 """
 
 RETURN = r"""
@@ -102,7 +122,8 @@ releases:
       type: int
       sample: 3
     action:
-      description: V(none), V(rollback) or V(uninstall) (what would be done, in check mode).
+      description: V(none), V(rollback) or V(uninstall) (what would be done, in check mode). With O(applied), a rollback
+        onto the pending revision itself.
       type: str
       sample: rollback
     to_revision:
@@ -178,6 +199,7 @@ def main():
             context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
             binary_path=dict(type="path"),
             timeout=dict(type="int", default=300),
+            applied=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -202,13 +224,18 @@ def main():
             }
             pending = pending_release(listed[namespace], name)
             if pending is not None:
-                action, revision = recovery(helm.history(name, namespace), pending["revision"])
+                action, revision = recovery(
+                    helm.history(name, namespace), pending["revision"], applied=module.params["applied"]
+                )
                 result["action"] = action
                 key = f"{namespace}/{name}"
                 before[key] = f"{pending['status']} (revision {pending['revision']})"
                 if action == "rollback":
                     result["to_revision"] = revision
-                    after[key] = f"deployed (rolled back to revision {revision})"
+                    if revision == int(pending["revision"]):
+                        after[key] = f"deployed (revision {revision} kept: re-applied and recorded)"
+                    else:
+                        after[key] = f"deployed (rolled back to revision {revision})"
                 else:
                     after[key] = "absent (uninstalled: it never was deployed)"
                 if not module.check_mode:

@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     fault_set.add_argument("service", choices=sorted(KNOWN_FAULTS))
     fault_set.add_argument("rates", nargs="+", metavar="FAULT=RATE")
     fault_set.add_argument("--seed", type=int, default=0)
+    fault_set.add_argument(
+        "--only",
+        metavar="REGEX",
+        help='fault only the requests it matches: "METHOD path" (kubernetes, azure), "service:Operation" (aws)',
+    )
+    fault_set.add_argument("--times", type=int, metavar="N", help="stop after the first N faults")
     fault_commands.add_parser("clear", help="serve every request normally again")
     fault_commands.add_parser("show", help="print the current fault plan and the faults injected so far")
     args = parser.parse_args(argv)
@@ -101,7 +107,7 @@ def _faults(sandbox: Sandbox, args: argparse.Namespace) -> int:
                 rates[fault] = float(rate)
             except ValueError as exc:
                 raise FaultError(f"{item!r}: expected FAULT=RATE with a rate between 0 and 1") from exc
-        set_faults(path, args.service, rates, seed=args.seed)
+        set_faults(path, args.service, rates, seed=args.seed, only=args.only, times=args.times)
     elif args.fault_command == "clear":
         clear_faults(path)
     print(path.read_text() if path.exists() else "{}")

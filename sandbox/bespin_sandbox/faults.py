@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 from collections import Counter
 from pathlib import Path
@@ -45,18 +46,22 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._rates: dict[str, float] = {}
+        self._only: re.Pattern | None = None
+        self._left: int | None = None  # faults still to inject, when the plan limits them
         self._random = random.Random(0)  # noqa: S311 - reproducible, not secret
 
-    def decide(self) -> str | None:
-        """The fault to inject into this request, or None to serve it normally."""
+    def decide(self, request: str = "") -> str | None:
+        """The fault to inject into this request ("METHOD path"), or None to serve it normally."""
         with self._lock:
             self._reload()
-            if not self._rates:
+            if not self._rates or self._left == 0 or (self._only is not None and not self._only.search(request)):
                 return None
             draw = self._random.random()
             for fault, rate in sorted(self._rates.items()):
                 if draw < rate:
                     self._journal(fault)
+                    if self._left is not None:
+                        self._left -= 1
                     return fault
                 draw -= rate
             return None
@@ -73,17 +78,22 @@ class FaultPlan:
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
-            self._rates, self._mtime = {}, None
+            self._rates, self._only, self._left, self._mtime = {}, None, None, None
             return
         if mtime == self._mtime:
             return
         plan = json.loads(self.path.read_text() or "{}")
         self._mtime = mtime
         self._rates = plan.get("services", {}).get(self.service, {})
+        only = plan.get("only", {}).get(self.service)
+        self._only = re.compile(only) if only else None
+        self._left = plan.get("times", {}).get(self.service)
         self._random = random.Random(f"{plan.get('seed', 0)}/{self.service}")  # noqa: S311
 
 
-def set_faults(path: Path, service: str, rates: dict[str, float], seed: int = 0) -> dict:
+def set_faults(
+    path: Path, service: str, rates: dict[str, float], seed: int = 0, only: str | None = None, times: int | None = None
+) -> dict:
     if service not in KNOWN_FAULTS:
         raise FaultError(f"unknown service {service!r}; known: {', '.join(KNOWN_FAULTS)}")
     for fault, rate in rates.items():
@@ -91,11 +101,23 @@ def set_faults(path: Path, service: str, rates: dict[str, float], seed: int = 0)
             raise FaultError(f"{service} has no fault {fault!r}; known: {', '.join(KNOWN_FAULTS[service])}")
         if not 0 <= rate <= 1:
             raise FaultError(f"{service} {fault}: rate {rate} must be between 0 and 1")
+    if sum(rates.values()) > 1:
+        raise FaultError(f"{service}: the rates add up to more than 1")
+    if only is not None:
+        try:
+            re.compile(only)
+        except re.error as exc:
+            raise FaultError(f"{service} --only {only!r}: not a regular expression ({exc})") from exc
+    if times is not None and times < 1:
+        raise FaultError(f"{service} --times {times}: must be at least 1")
     plan = json.loads(path.read_text()) if path.exists() else {}
     plan["seed"] = seed
     plan.setdefault("services", {})[service] = rates
-    if sum(rates.values()) > 1:
-        raise FaultError(f"{service}: the rates add up to more than 1")
+    for key, value in (("only", only), ("times", times)):
+        if value is not None:
+            plan.setdefault(key, {})[service] = value
+        else:
+            plan.get(key, {}).pop(service, None)
     # Write-then-rename: an emulator reading the plan never sees half a file.
     partial = path.with_suffix(".tmp")
     partial.write_text(json.dumps(plan, indent=2))

@@ -192,7 +192,7 @@ class Client:
 
     async def _inject_fault(self, request: h11.Request) -> str:
         """Apply the planned fault: "forward" the request (perhaps late), "reset", or "answered"."""
-        fault = self.faults.decide()
+        fault = self.faults.decide(f"{request.method.decode()} {request.target.decode()}")
         if fault is None:
             return "forward"
         print(f"fault {fault}: {request.method.decode()} {request.target.decode()}", flush=True)

@@ -50,7 +50,7 @@ class AwsEndpoint:
             return self.moto(environ, start_response)
         from_sandbox = "HTTP_" + SANDBOX_HEADER.upper().replace("-", "_") in environ
         if not from_sandbox:
-            fault = self.faults.decide()
+            fault = self.faults.decide(f"{request.service}:{request.operation}")
             if fault == "latency":
                 time.sleep(LATENCY_SECONDS)
             elif fault:

@@ -76,7 +76,7 @@ class ArmApp:
     def handle(self, request: Request) -> Reply:
         if request.path == "/healthz":
             return Reply(200, {"status": "ok"})
-        fault = self.faults.decide()
+        fault = self.faults.decide(f"{request.method} {request.path}")
         if fault == "throttling":
             return Reply(429, _throttled(request.method), {"Retry-After": "1"})
         if fault == "error500":

@@ -1,7 +1,9 @@
 """helm_release_unlock against the sandbox: releases left pending by a killed helm, unlocked.
 
 A pending release is made the way it happens: `helm upgrade --wait` (or install) of a
-release whose pods cannot be scheduled, killed with SIGKILL while it waits.
+release whose pods cannot be scheduled, killed with SIGKILL while it waits; or an install
+that succeeds while the sandbox fails Helm's last write, the record of the release as
+deployed (helm then exits 0 and the release stays pending-install).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ansible_run import real_writes, run_module, sandbox_mark
+
+from bespin_sandbox.faults import clear_faults, set_faults
 
 pytestmark = pytest.mark.sandbox
 NAMESPACE = "unlock-test"
@@ -104,6 +108,55 @@ def test_it_rolls_back_the_upgrade_and_removes_the_install_then_changes_nothing(
     # The release accepts operations again: an upgrade goes through.
     install("upgraded", "--set", "replicas=1")
     assert status("upgraded") == "deployed"
+
+
+# The write that records a Helm release's revision as deployed (its Secret, updated in place).
+RECORD_UPDATE = rf"^PUT /api/v1/namespaces/{NAMESPACE}/secrets/sh[.]helm[.]release[.]v1[.]"
+
+
+@pytest.fixture
+def record_lost(sandbox):
+    """A first install that helm reports a success (rc 0) but whose final record write failed: pending-install."""
+    plan_file = sandbox.layout.faults_file
+    set_faults(plan_file, "kubernetes", {"error500": 1.0}, only=RECORD_UPDATE, times=1)
+    try:
+        completed = helm("upgrade", "--install", "recorded", CHART, "--repo", os.environ["BESPIN_CHART_REPO_URL"],
+                         "--create-namespace", "--wait", "--timeout", "120s", "--debug", check=False)  # fmt: skip
+    finally:
+        clear_faults(plan_file)
+    assert completed.returncode == 0, completed.stderr
+    assert "failed to record the release" in completed.stderr  # helm says so only with --debug
+    assert status("recorded") == "pending-install"
+    yield
+    helm("uninstall", "recorded", check=False)
+
+
+def deployment(name: str) -> dict:
+    found = subprocess.run(["kubectl", "get", "deployment", "--namespace", NAMESPACE, "--selector",
+                            f"app.kubernetes.io/instance={name}", "--output", "json"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    (item,) = json.loads(found.stdout)["items"]
+    return item["metadata"]
+
+
+def test_a_lost_record_of_an_applied_install_is_kept_not_undone(record_lost):
+    before = deployment("recorded")
+    released = [{"name": "recorded", "namespace": NAMESPACE}]
+    predicted = run_module("bespin.platform.helm_release_unlock", {"releases": released, "applied": True}, check=True)
+    assert [(r["status"], r["action"], r.get("to_revision")) for r in predicted["releases"]] == [
+        ("pending-install", "rollback", 1)
+    ]
+    result = run_module("bespin.platform.helm_release_unlock", {"releases": released, "applied": True}, diff=True)
+    assert result["changed"] is True, result
+    assert result["diff"]["after"] == {f"{NAMESPACE}/recorded": "deployed (revision 1 kept: re-applied and recorded)"}
+    assert status("recorded") == "deployed"
+    # The same objects, untouched: kept, not uninstalled and installed again.
+    after = deployment("recorded")
+    assert (after["uid"], after["generation"]) == (before["uid"], before["generation"])
+    mark = sandbox_mark()
+    again = run_module("bespin.platform.helm_release_unlock", {"releases": released, "applied": True})
+    assert again["changed"] is False
+    assert real_writes(mark) == 0
 
 
 @pytest.mark.parametrize(

@@ -99,3 +99,31 @@ def test_every_injected_fault_is_journaled_and_counted(tmp_path):
     clear_faults(path)
     draws(path, "aws", 100)
     assert injected(path) == Counter({f"aws {fault}": n for fault, n in decided.items()}), "no plan, no new entries"
+
+
+def test_only_narrows_the_faults_to_the_requests_it_matches(tmp_path):
+    path = tmp_path / "faults.json"
+    set_faults(path, "kubernetes", {"error500": 1.0}, only=r"^PUT /api/v1/namespaces/[^/]+/secrets/sh[.]helm")
+    plan = FaultPlan(path, "kubernetes")
+    assert plan.decide("PUT /api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argo-cd.v1") == "error500"
+    assert plan.decide("POST /api/v1/namespaces/argocd/secrets") is None
+    assert plan.decide("PUT /api/v1/namespaces/argocd/configmaps/argocd-cm") is None
+    # Set again without it, the service's faults apply to every request.
+    set_faults(path, "kubernetes", {"error500": 1.0})
+    assert json.loads(path.read_text()).get("only", {}) == {}
+    assert FaultPlan(path, "kubernetes").decide("POST /api/v1/namespaces/argocd/secrets") == "error500"
+
+
+def test_times_stops_the_faults_after_that_many(tmp_path):
+    path = tmp_path / "faults.json"
+    set_faults(path, "kubernetes", {"error500": 1.0}, only="^PUT ", times=2)
+    plan = FaultPlan(path, "kubernetes")
+    decided = [plan.decide(request) for request in ("GET /a", "PUT /a", "GET /b", "PUT /b", "PUT /c", "PUT /d")]
+    assert decided == [None, "error500", None, "error500", None, None]
+    assert injected(path) == Counter({"kubernetes error500": 2})
+
+
+@pytest.mark.parametrize(("options", "named"), [({"only": "(unclosed"}, "--only"), ({"times": 0}, "--times")])
+def test_an_invalid_only_or_times_is_refused_naming_it(tmp_path, options, named):
+    with pytest.raises(FaultError, match=named):
+        set_faults(tmp_path / "faults.json", "kubernetes", {"error500": 1.0}, **options)

@@ -16,9 +16,9 @@ description:
     that was deployed before it, or uninstalls it when it never had one, so the install or upgrade that follows
     starts from a settled release. Releases that are absent or settled are left alone.
   - Helm also leaves a release pending after an install or upgrade that succeeded, when only its last write, the
-    record of the revision as deployed, failed (an API server error or a reset connection at that moment): helm
-    logs "failed to record the release" and exits 0. With O(applied=true), given right after such a command, the
-    pending revision is kept instead: the release is rolled back onto that same revision, which re-applies the
+    record of the revision as deployed, failed (an API server error or a reset connection at that moment); helm
+    then logs "failed to record the release" and exits 0. With O(applied=true), given right after such a command, the
+    pending revision is kept instead; the release is rolled back onto that same revision, which re-applies the
     manifest already in the cluster and records it deployed.
   - Run it only where no other Helm operation on these releases can be under way (one playbook run per cluster at a
     time), since a pending release is taken to be an interrupted one.

@@ -53,13 +53,8 @@ def pending_release(listed, name):
     return None
 
 
-def recovery(history, pending_revision, applied=False):
-    """('rollback', revision) to the newest revision before the pending one that once ran, or ('uninstall', None).
-
-    With `applied` (the pending operation is known to have finished), ('rollback', pending_revision): keep it.
-    """
-    if applied:
-        return ("rollback", int(pending_revision))
+def recovery(history, pending_revision):
+    """('rollback', revision) to the newest revision before the pending one that once ran, or ('uninstall', None)."""
     settled = [
         int(entry["revision"])
         for entry in history

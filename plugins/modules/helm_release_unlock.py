@@ -95,7 +95,7 @@ EXAMPLES = r"""
   bespin.platform.helm_release_unlock:
     releases: [{name: karpenter, namespace: kube-system}]
     applied: true
-  when: karpenter_release is changed and karpenter_release.status.status | default('deployed') != 'deployed'
+  when: karpenter_release is bespin.platform.helm_record_lost
 """
 
 RETURN = r"""
@@ -224,20 +224,22 @@ def main():
             }
             pending = pending_release(listed[namespace], name)
             if pending is not None:
-                action, revision = recovery(
-                    helm.history(name, namespace), pending["revision"], applied=module.params["applied"]
-                )
-                result["action"] = action
                 key = f"{namespace}/{name}"
                 before[key] = f"{pending['status']} (revision {pending['revision']})"
+                if module.params["applied"]:
+                    # Kept: rolled back onto itself, so its history does not matter.
+                    action, revision = "rollback", int(pending["revision"])
+                    after[key] = f"deployed (revision {revision} kept: re-applied and recorded)"
+                else:
+                    action, revision = recovery(helm.history(name, namespace), pending["revision"])
+                    after[key] = (
+                        f"deployed (rolled back to revision {revision})"
+                        if action == "rollback"
+                        else "absent (uninstalled: it never was deployed)"
+                    )
+                result["action"] = action
                 if action == "rollback":
                     result["to_revision"] = revision
-                    if revision == int(pending["revision"]):
-                        after[key] = f"deployed (revision {revision} kept: re-applied and recorded)"
-                    else:
-                        after[key] = f"deployed (rolled back to revision {revision})"
-                else:
-                    after[key] = "absent (uninstalled: it never was deployed)"
                 if not module.check_mode:
                     wait = ["--namespace", namespace, "--wait", "--timeout", f"{timeout}s"]
                     if action == "rollback":

@@ -51,7 +51,7 @@ class FaultPlan:
         self._random = random.Random(0)  # noqa: S311 - reproducible, not secret
 
     def decide(self, request: str = "") -> str | None:
-        """The fault to inject into this request ("METHOD path"), or None to serve it normally."""
+        """The fault to inject into this request (what --only matches), or None to serve it normally."""
         with self._lock:
             self._reload()
             if not self._rates or self._left == 0 or (self._only is not None and not self._only.search(request)):

@@ -48,12 +48,6 @@ def test_an_interrupted_first_install_is_uninstalled():
     )
 
 
-def test_a_revision_known_to_be_applied_is_kept_whatever_came_before():
-    assert recovery([{"revision": 1, "status": "pending-install"}], 1, applied=True) == ("rollback", 1)
-    history = [{"revision": 1, "status": "deployed"}, {"revision": 2, "status": "pending-upgrade"}]
-    assert recovery(history, 2, applied=True) == ("rollback", 2)
-
-
 @pytest.mark.parametrize(
     "stderr",
     [

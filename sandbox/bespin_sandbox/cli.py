@@ -5,6 +5,7 @@ sandbox down [--purge]         stop what `up` started (and delete its state)
 sandbox status                 what runs, where, healthy or not
 sandbox env                    `export` lines for a shell: eval "$(sandbox env)"
 sandbox reset                  back to the freshly seeded state, no restart
+sandbox git create NAME        an empty repository on the sandbox's git server; prints its clone URL
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import sys
 from . import accounting
 from .cluster import ClusterError
 from .faults import KNOWN_FAULTS, FaultError, clear_faults, injected, set_faults
+from .gitserver import create_repository
 from .processes import ProcessError
 from .sandbox import Sandbox
+from .services.git import GitService
 from .tools import ToolsError
 from .topology import TopologyError
 
@@ -49,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         help='fault only the requests it matches: "METHOD path" (kubernetes, azure), "service:Operation" (aws)',
     )
     fault_set.add_argument("--times", type=int, metavar="N", help="stop after the first N faults")
+    git = commands.add_parser("git", help="repositories on the sandbox's git server")
+    git_commands = git.add_subparsers(dest="git_command", required=True)
+    git_create = git_commands.add_parser("create", help="create an empty repository and print its clone URL")
+    git_create.add_argument("name", help="a path such as team/app (the URL ends in NAME.git)")
     fault_commands.add_parser("clear", help="serve every request normally again")
     fault_commands.add_parser("show", help="print the current fault plan and the faults injected so far")
     args = parser.parse_args(argv)
@@ -70,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             return _writes(sandbox, args)
         elif args.command == "faults":
             return _faults(sandbox, args)
-    except (TopologyError, ProcessError, ClusterError, ToolsError, FaultError) as exc:
+        elif args.command == "git":
+            return _git(sandbox, args)
+    except (TopologyError, ProcessError, ClusterError, ToolsError, FaultError, ValueError) as exc:
         print(f"sandbox {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -94,6 +103,20 @@ def _writes(sandbox: Sandbox, args: argparse.Namespace) -> int:
     for service, verbs in summary.items():
         print(f"{service:<12} " + ", ".join(f"{verb} {count}" for verb, count in verbs.items()))
     print(f"total writes: {total}")
+    controllers = [
+        w
+        for w in accounting.writes_since(directory, args.since, controllers=True)
+        if w.service == accounting.CONTROLLERS
+    ]
+    if controllers:
+        print(f"not counted: {len(controllers)} writes by the controllers the sandbox runs (Argo CD, Argo Rollouts)")
+    return 0
+
+
+def _git(sandbox: Sandbox, args: argparse.Namespace) -> int:
+    service = next(service for service in sandbox.services if isinstance(service, GitService))
+    create_repository(service.directory, args.name)
+    print(service.clone_url(args.name))
     return 0
 
 

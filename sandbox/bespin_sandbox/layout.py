@@ -110,6 +110,22 @@ class Layout:
         return self.port_base + 530
 
     @property
+    def git_port(self) -> int:
+        """The git server (smart HTTP, basic auth) that serves the GitOps repositories."""
+        return self.port_base + 540
+
+    def argo_port(self, offset: int) -> int:
+        """The Argo CD and Argo Rollouts processes' ports: 550-579, handed out by services/argo.py."""
+        if not 0 <= offset < 30:
+            raise ValueError(f"argo port offset {offset} is outside 0-29")
+        return self.port_base + 550 + offset
+
+    @property
+    def argo_dir(self) -> Path:
+        """The Argo processes' state: kubeconfigs, Redis data, the repo-server's checkouts."""
+        return self.root / "argo"
+
+    @property
     def redis_ports(self) -> tuple[int, int]:
         """Primary, replica."""
         return (self.port_base + 379, self.port_base + 380)

@@ -58,14 +58,17 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(ROOT) $@
 
-# Kubernetes control plane, kwok and helm, built from their Go modules into a
-# cache outside the checkout; a no-op unless a pinned version changed.
+# Kubernetes control plane, kwok and helm, then Argo CD, Argo Rollouts and
+# kustomize (with their CRDs), built from their Go modules into a cache outside
+# the checkout; a no-op unless a pinned version changed.
 tools: $(SETUP_STAMP) system-packages
 	@sandbox/scripts/install-azurite.sh >/dev/null
 	@mkdir -p $(dir $(TOOLS_ENV))
 	@bin_dir=$$(sandbox/scripts/build-tools.sh | tail -n 1); \
 	  for tool in kubectl helm; do ln -sfn "$$bin_dir/$$tool" $(BIN)/$$tool; done; \
 	  echo "BESPIN_TOOLS_BIN=$$bin_dir" > $(TOOLS_ENV)
+	@argo_bin=$$(sandbox/scripts/build-argo.sh | tail -n 1); \
+	  echo "BESPIN_ARGO_BIN=$$argo_bin" >> $(TOOLS_ENV)
 
 test: setup lint sanity ## Everything CI checks; ends with pytest's summary.
 	$(BIN)/python scripts/run_tests.py

@@ -6,6 +6,11 @@ kube-apiserver's audit log in the same folder. A *mark* is the byte size of
 every journal at one moment, encoded as a token, so ``sandbox writes --since
 TOKEN`` counts exactly what came after, without clocks. Tests use it to prove
 that a check-mode run or an idempotent rerun wrote nothing.
+
+The controllers the sandbox runs for the estate (Argo CD, Argo Rollouts) write
+too, as their service accounts: those writes are the controllers' own work,
+not the collection's, and are left out unless asked for (service
+``controllers``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MUTATING_HTTP_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Kubernetes writes made by an in-cluster controller's service account.
+CONTROLLERS = "controllers"
+_SERVICE_ACCOUNT_USER = "system:serviceaccount:"
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,9 @@ def _parse(journal: Path, raw: bytes) -> Write | None:
         if entry.get("stage") != "ResponseComplete":
             return None
         uri = entry["requestURI"]
-        return Write("kubernetes", entry["verb"], uri.split("?", 1)[0], "dryRun=All" in uri)
+        user = entry.get("user", {}).get("username", "")
+        service = CONTROLLERS if user.startswith(_SERVICE_ACCOUNT_USER) else "kubernetes"
+        return Write(service, entry["verb"], uri.split("?", 1)[0], "dryRun=All" in uri)
     return Write(entry["service"], entry["verb"], entry["path"], entry.get("dry_run", False))
 
 
@@ -71,7 +81,8 @@ def mark(directory: Path) -> str:
     return base64.urlsafe_b64encode(json.dumps(sizes, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def writes_since(directory: Path, token: str | None = None) -> list[Write]:
+def writes_since(directory: Path, token: str | None = None, controllers: bool = False) -> list[Write]:
+    """The writes after `token` (all without one); the controllers' own only with `controllers`."""
     offsets: dict[str, int] = {}
     if token:
         padded = token + "=" * (-len(token) % 4)
@@ -82,7 +93,7 @@ def writes_since(directory: Path, token: str | None = None) -> list[Write]:
             handle.seek(offsets.get(journal.name, 0))
             for raw in handle:
                 write = _parse(journal, raw)
-                if write is not None:
+                if write is not None and (controllers or write.service != CONTROLLERS):
                     result.append(write)
     return result
 

@@ -70,6 +70,9 @@ class Sandbox:
                         service.name, component.name, pid, component.url, pid is not None and component.health()
                     )
                 )
+            for process in service.supervised():
+                url = f"http://127.0.0.1:{process['port']}" if process.get("port") else "-"
+                rows.append(ComponentStatus(service.name, process["name"], process["pid"], url, process["healthy"]))
         return rows
 
     def env(self) -> dict[str, str]:
@@ -84,7 +87,11 @@ class Sandbox:
             topology = self.topology()
             if topology is None:
                 raise ProcessError("the sandbox has not been seeded: run `sandbox up` first")
+            for service in self.services:
+                service.quiesce()
             deleted = sum(service.reset(topology) for service in self.services)
+            for component in self._components():
+                self._ensure_running(component, log)
         log(f"sandbox reset: {deleted} objects deleted, seed restored in {time.monotonic() - started:.1f}s")
         return deleted
 

@@ -1,7 +1,9 @@
-"""Find the Kubernetes, kwok and helm binaries built from their Go modules.
+"""Find the binaries built from their Go modules.
 
-`sandbox/scripts/build-tools.sh` builds them into a cache outside the checkout
-(once per pinned version) and prints the folder; calling it here means a fresh
+`sandbox/scripts/build-tools.sh` builds Kubernetes, kwok and helm, and
+`sandbox/scripts/build-argo.sh` Argo CD, Argo Rollouts and kustomize (with the
+CRDs generated from their API types), into a cache outside the checkout (once
+per pinned version); each prints its folder. Calling them here means a fresh
 machine builds on its first `sandbox up` and every later call costs
 milliseconds.
 """
@@ -16,21 +18,33 @@ from pathlib import Path
 from .layout import REPO_ROOT
 
 BUILD_SCRIPT = REPO_ROOT / "sandbox" / "scripts" / "build-tools.sh"
+ARGO_BUILD_SCRIPT = REPO_ROOT / "sandbox" / "scripts" / "build-argo.sh"
 
 
 class ToolsError(RuntimeError):
     pass
 
 
+def _built(script: Path, override: str) -> Path:
+    if os.environ.get(override):
+        return Path(os.environ[override])
+    # Without the proxy `sandbox env` exports for Azure's clients: a build may need the Go module proxy.
+    env = {key: value for key, value in os.environ.items() if key.lower() not in ("https_proxy", "http_proxy")}
+    result = subprocess.run(["bash", str(script)], stdout=subprocess.PIPE, text=True, check=False, env=env)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise ToolsError(f"building the sandbox tools failed ({script}, exit {result.returncode})")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
 @cache
 def bin_dir() -> Path:
-    override = os.environ.get("BESPIN_TOOLS_BIN")
-    if override:
-        return Path(override)
-    result = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True, check=False)
-    if result.returncode != 0 or not result.stdout.strip():
-        raise ToolsError(f"building the sandbox tools failed ({BUILD_SCRIPT}, exit {result.returncode})")
-    return Path(result.stdout.strip().splitlines()[-1])
+    return _built(BUILD_SCRIPT, "BESPIN_TOOLS_BIN")
+
+
+@cache
+def argo_bin_dir() -> Path:
+    """Argo CD, Argo Rollouts and kustomize; their generated CRDs are in ../crds."""
+    return _built(ARGO_BUILD_SCRIPT, "BESPIN_ARGO_BIN")
 
 
 def tool(name: str) -> str:

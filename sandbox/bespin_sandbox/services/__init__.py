@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from ..layout import Layout
+from .argo import ArgoService
 from .aws import AwsService
 from .azure import AzureService
 from .base import Component, Service
 from .charts import ChartsService
 from .credentials import CredentialsService
+from .git import GitService
 from .kubernetes import KubernetesService
 from .redis import RedisService
 
@@ -20,6 +22,8 @@ def all_services(layout: Layout) -> list[Service]:
         AzureService(layout),
         RedisService(layout),
         ChartsService(layout),
+        GitService(layout),
+        ArgoService(layout),
     ]
 
 

@@ -50,6 +50,13 @@ class Service:
         """Back to the freshly seeded state; returns how many objects were removed."""
         return 0
 
+    def quiesce(self) -> None:
+        """Before any service resets: stop whatever would write to the others meanwhile."""
+
+    def supervised(self) -> list[dict]:
+        """Processes a component runs on behalf of the estate (name, pid, port, healthy), for `status`."""
+        return []
+
     def env(self) -> dict[str, str]:
         """Settings a client needs, printed by `sandbox env`."""
         return {}

@@ -7,25 +7,34 @@ since the last `up` with the helm the sandbox builds, and rebuilds index.yaml
 only then, so repeated `up`s leave the repository (and its digests) alone.
 Python's own http.server serves the folder: a chart repository is nothing but
 static files, and nothing more is needed on loopback.
+
+The Argo CD and Argo Rollouts charts get the CRDs generated from the pinned
+controllers' Go API types (sandbox/scripts/build-argo.sh) in their crds/
+folder when packaged: the real controllers the sandbox runs write every field
+of them, and a schema written by hand would prune what it lacks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from ..layout import LOOPBACK, REPO_ROOT, Layout
 from ..processes import ProcessError
-from ..tools import tool
+from ..tools import argo_bin_dir, tool
 from .base import Component, Service, http_ok
 
 CHARTS_SOURCE = REPO_ROOT / "sandbox" / "charts"
 INDEX = "index.yaml"
 # What was packaged, per chart: the digest of its sources and the archive made from them.
 MANIFEST = ".packaged.json"
+# Charts whose crds/ come from the controllers' build: chart name -> folder under the build's crds/.
+GENERATED_CRDS = {"argo-cd": "argo-cd", "argo-rollouts": "argo-rollouts"}
 
 
 class ChartsService(Service):
@@ -51,7 +60,7 @@ class ChartsService(Service):
             (self.directory / packaged.pop(name)["archive"]).unlink(missing_ok=True)
             changed = True
         for name, path in sources.items():
-            digest = source_digest(path)
+            digest = source_digest(path, generated_crds(name))
             if packaged.get(name, {}).get("digest") == digest:
                 continue
             if name in packaged:
@@ -93,6 +102,16 @@ class ChartsService(Service):
 
     def _package(self, chart: Path) -> str:
         """Package one chart into the repository folder; returns the archive's file name."""
+        crds = generated_crds(chart.name)
+        if crds is None:
+            return self._package_folder(chart)
+        with tempfile.TemporaryDirectory(prefix="bespin-chart-") as work:
+            staged = Path(work) / chart.name
+            shutil.copytree(chart, staged, ignore=shutil.ignore_patterns("crds"))
+            shutil.copytree(crds, staged / "crds")
+            return self._package_folder(staged)
+
+    def _package_folder(self, chart: Path) -> str:
         output = self._helm("package", str(chart), f"--destination={self.directory}")
         # "Successfully packaged chart and saved it to: /path/name-version.tgz"
         return Path(output.strip().rsplit(": ", 1)[-1]).name
@@ -104,10 +123,18 @@ class ChartsService(Service):
         return result.stdout
 
 
-def source_digest(chart: Path) -> str:
-    """A digest of every file of a chart, names included, so any edit, addition or removal shows."""
+def generated_crds(chart: str) -> Path | None:
+    """The folder of CRDs the controllers' build generated for `chart`, if it is one of theirs."""
+    if chart not in GENERATED_CRDS:
+        return None
+    return argo_bin_dir().parent / "crds" / GENERATED_CRDS[chart]
+
+
+def source_digest(chart: Path, *extra: Path | None) -> str:
+    """A digest of every file of a chart (and of `extra` folders), names included, so any change shows."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in chart.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(chart)).encode() + b"\0")
-        digest.update(path.read_bytes())
+    for root in (chart, *(folder for folder in extra if folder is not None)):
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(path.read_bytes())
     return digest.hexdigest()

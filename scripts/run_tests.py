@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # The second stream: what holds most of the rest's weight and needs no other test's state.
-SECOND_STREAM = ["tests/molecule", "tests/integration/roles"]
+SECOND_STREAM = ["tests/molecule", "tests/integration/roles", "tests/integration/gitops"]
 
 
 def main() -> int:

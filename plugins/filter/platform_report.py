@@ -22,8 +22,9 @@ description:
 options:
   _input:
     description:
-      - The reads, by name - C(nodes), C(managed), C(helm), C(argocd), C(redis), C(vms), C(ips), C(nsgs), C(site),
-        C(records), C(health), C(placement), C(runs) - each the registered result of its task (or nothing).
+      - The reads, by name - C(nodes), C(managed), C(helm), C(argocd), C(rollouts), C(redis), C(vms), C(ips),
+        C(nsgs), C(site), C(records), C(health), C(placement), C(runs) - each the registered result of its task
+        (or nothing).
     type: dict
     required: true
   title:
@@ -152,7 +153,28 @@ def _nodes(nodes, placement):
     }
 
 
-def _argocd(reads):
+def _rollouts(reads):
+    """Each Argo Rollout as its controller reports it: phase, canary step, the image it rolls out."""
+    rows = []
+    for rollout in (_read(reads) or {}).get("resources") or []:
+        spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
+        steps = ((spec.get("strategy") or {}).get("canary") or {}).get("steps") or []
+        containers = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or [{}]
+        step = status.get("currentStepIndex")
+        rows.append(
+            {
+                "name": "{}/{}".format((rollout.get("metadata") or {}).get("namespace"), rollout["metadata"]["name"]),
+                "phase": status.get("phase") or "not reported",
+                "step": f"{step}/{len(steps)}" if step is not None and steps else "-",
+                "image": containers[0].get("image", ""),
+                "replicas": f"{status.get('availableReplicas', 0)}/{spec.get('replicas', '?')}",
+                "message": status.get("message", ""),
+            }
+        )
+    return sorted(rows, key=lambda row: row["name"])
+
+
+def _argocd(reads, rollouts=None):
     results = (_read(reads) or {}).get("results") or []
     by_kind = {}
     for result in results:
@@ -189,6 +211,7 @@ def _argocd(reads):
         "read": True,
         "projects": sorted((project.get("metadata") or {}).get("name") for project in by_kind.get("AppProject", [])),
         "applications": sorted(applications, key=lambda row: row["name"] or ""),
+        "rollouts": _rollouts(rollouts),
     }
 
 
@@ -329,7 +352,7 @@ def platform_report(reads, title="platform"):
         "title": title,
         "addons": _addons(reads.get("managed"), reads.get("helm")),
         "nodes": _nodes(reads.get("nodes"), reads.get("placement")),
-        "argocd": _argocd(reads.get("argocd")),
+        "argocd": _argocd(reads.get("argocd"), reads.get("rollouts")),
         "redis": _redis(reads.get("redis")),
         "azure": _azure(reads.get("vms"), reads.get("ips"), reads.get("nsgs"), reads.get("site")),
         "route53": _route53(reads.get("records"), reads.get("health")),
@@ -418,6 +441,11 @@ def platform_report_text(report):
                 f"{', automated' if app['automated'] else ''}"
             )
             body.extend(f"    ignoreDifferences: {item}" for item in app["ignore_differences"])
+        for rollout in argocd.get("rollouts", []):
+            body.append(
+                f"  rollout {rollout['name']}: {rollout['phase']}, step {rollout['step']}, image {rollout['image']},"
+                f" available {rollout['replicas']}" + (f" ({rollout['message']})" if rollout["message"] else "")
+            )
     else:
         body = [f"  {argocd['note']}"]
     section("Argo CD", body)

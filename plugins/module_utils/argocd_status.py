@@ -14,6 +14,9 @@ HEALTH_STATUSES = ("Healthy", "Progressing", "Degraded", "Suspended", "Missing",
 # Operation phases after which nothing more will happen without a new sync.
 FAILED_PHASES = ("Failed", "Error")
 NO_STATUS = "Unknown"
+# Conditions under which Argo CD cannot compare or sync the app at all (a repository it cannot read, a path
+# or chart that does not render, a spec it refuses): they persist until someone mends the cause.
+BLOCKING_CONDITIONS = ("ComparisonError", "InvalidSpecError", "SyncError")
 
 
 def _resource_name(resource):
@@ -46,8 +49,11 @@ def summarize(app):
     """The parts of an Application a user needs to know why it is (not) ready."""
     status = app.get("status") or {}
     operation = status.get("operationState") or {}
+    spec = app.get("spec") or {}
+    source = spec.get("source") or (spec.get("sources") or [{}])[0]
     return {
         "name": app["metadata"]["name"],
+        "repo_url": source.get("repoURL", ""),
         "sync_status": (status.get("sync") or {}).get("status") or NO_STATUS,
         "health_status": (status.get("health") or {}).get("status") or NO_STATUS,
         "revision": (status.get("sync") or {}).get("revision", ""),
@@ -60,6 +66,39 @@ def summarize(app):
         ],
         "problems": unhealthy_resources(status),
     }
+
+
+def blocking_conditions(app):
+    """The conditions that keep Argo CD from comparing or syncing the app, as 'Type: message'."""
+    return [
+        f"{condition['type']}: {condition.get('message', '')}"
+        for condition in (app.get("status") or {}).get("conditions") or []
+        if condition.get("type") in BLOCKING_CONDITIONS
+    ]
+
+
+def created_applications(app, namespace):
+    """The Applications an app of apps created: those in its status.resources, in `namespace`."""
+    return [
+        resource["name"]
+        for resource in (app.get("status") or {}).get("resources") or []
+        if resource.get("group") == "argoproj.io"
+        and resource.get("kind") == "Application"
+        and resource.get("namespace", namespace) == namespace
+    ]
+
+
+def with_descendants(apps_by_name, names, namespace):
+    """`names` and, in order, every Application they create, and those create in turn."""
+    wanted, queue = [], list(names)
+    while queue:
+        name = queue.pop(0)
+        if name in wanted:
+            continue
+        wanted.append(name)
+        if name in apps_by_name:
+            queue += created_applications(apps_by_name[name], namespace)
+    return wanted
 
 
 def is_ready(summary, sync_statuses, health_statuses):

@@ -58,6 +58,22 @@ options:
         is not Synced (Argo CD retries by the app's own retry policy; a failed operation is what is left after it).
     type: bool
     default: true
+  children:
+    description:
+      - Also wait for the Applications the named ones create (an app of apps), found in their C(status.resources),
+        and for those these create in turn. Only with O(names); children in another namespace are not followed.
+      - The root app is Synced only once its children exist, so waiting for it first finds them all.
+    type: bool
+    default: false
+  condition_timeout:
+    description:
+      - Fail when an Application keeps a condition that stops Argo CD from comparing or syncing it
+        (C(ComparisonError), C(InvalidSpecError), C(SyncError); a repository it cannot read, for instance) for this
+        many seconds in a row, with Argo CD's own message; V(0) waits for the whole O(timeout) instead.
+      - Such conditions can show for a moment while Argo CD starts; they persist when the cause is in git or the
+        credentials.
+    type: int
+    default: 60
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
@@ -77,9 +93,10 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Wait for the root app and its children
+- name: Wait for the root app and every app it creates
   bespin.platform.argocd_app_wait:
-    names: [root, petclinic, monitoring]
+    names: [root]
+    children: true
     timeout: 900
 
 - name: Wait for every app of a project, paused Rollouts allowed
@@ -121,6 +138,10 @@ applications:
       description: Application name.
       type: str
       sample: root
+    repo_url:
+      description: The repository the Application's (first) source reads.
+      type: str
+      sample: https://git.example.com/petclinic/gitops.git
     sync_status:
       description: Synced, OutOfSync or Unknown (Unknown also when Argo CD has written no status yet).
       type: str
@@ -167,10 +188,12 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 from ansible_collections.bespin.platform.plugins.module_utils.argocd_status import (
     HEALTH_STATUSES,
     SYNC_STATUSES,
+    blocking_conditions,
     has_failed,
     is_ready,
     report,
     summarize,
+    with_descendants,
 )
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import NOT_FOUND, JsonApi
 
@@ -197,6 +220,8 @@ def argument_spec():
         sync_status=dict(type="list", elements="str", choices=list(SYNC_STATUSES), default=["Synced"]),
         health_status=dict(type="list", elements="str", choices=list(HEALTH_STATUSES), default=["Healthy"]),
         fail_on_sync_failure=dict(type="bool", default=True),
+        children=dict(type="bool", default=False),
+        condition_timeout=dict(type="int", default=60),
     )
     return spec
 
@@ -215,6 +240,10 @@ def validate(params):
                 return f"names[{index}]: {name!r} is not a valid Application name"
     if params["label_selector"] is not None and not params["label_selector"].strip():
         return "label_selector: must not be empty"
+    if params["children"] and params["names"] is None:
+        return "children: needs names (the Applications whose children to follow)"
+    if params["condition_timeout"] < 0:
+        return f"condition_timeout: must be 0 or more seconds, got {params['condition_timeout']}"
     return None
 
 
@@ -237,23 +266,44 @@ class ApplicationWaiter:
         self.selector = params["label_selector"]
         self.sync_statuses = params["sync_status"]
         self.health_statuses = params["health_status"]
+        # app name -> when its blocking condition was first seen, while it lasts
+        self.blocked_since = {}
 
     def read(self):
-        """(summaries of the apps asked for, the names that are missing)."""
+        """(summaries of the apps asked for, the names that are missing, blocking conditions by app)."""
+        namespace = self.module.params["namespace"]
         query = [("labelSelector", self.selector)] if self.selector else []
-        path = f"/apis/argoproj.io/v1alpha1/namespaces/{self.module.params['namespace']}/applications"
-        apps = self.api.request("GET", path, query)["items"]
-        found = {app["metadata"]["name"]: summarize(app) for app in apps}
-        if self.names is not None:
-            return [found[name] for name in self.names if name in found], [n for n in self.names if n not in found]
-        return sorted(found.values(), key=lambda s: s["name"]), ([] if found else [f"(label selector {self.selector})"])
+        apps = {
+            app["metadata"]["name"]: app
+            for app in self.api.request(
+                "GET", f"/apis/argoproj.io/v1alpha1/namespaces/{namespace}/applications", query
+            )["items"]
+        }
+        if self.names is None:
+            names = sorted(apps)
+            missing = [] if apps else [f"(label selector {self.selector})"]
+        else:
+            names = with_descendants(apps, self.names, namespace) if self.module.params["children"] else self.names
+            missing = [name for name in names if name not in apps]
+        present = [name for name in names if name in apps]
+        return [summarize(apps[n]) for n in present], missing, {n: blocking_conditions(apps[n]) for n in present}
+
+    def persistently_blocked(self, conditions, now):
+        """The apps whose blocking conditions have lasted condition_timeout seconds."""
+        limit = self.module.params["condition_timeout"]
+        for name, found in conditions.items():
+            if not found:
+                self.blocked_since.pop(name, None)
+            else:
+                self.blocked_since.setdefault(name, now)
+        return [name for name, since in self.blocked_since.items() if limit and now - since >= limit]
 
     def run(self):
         started = self.clock()
         deadline = started + self.module.params["timeout"]
         delays = poll_delays(random.Random())  # noqa: S311 - jitter, not secrets
         while True:
-            summaries, missing = self.read()
+            summaries, missing, conditions = self.read()
             ready = not missing and all(is_ready(s, self.sync_statuses, self.health_statuses) for s in summaries)
             result = dict(
                 changed=False,
@@ -268,6 +318,16 @@ class ApplicationWaiter:
             if failed and self.module.params["fail_on_sync_failure"]:
                 self.module.fail_json(
                     msg=f"The last sync of {', '.join(failed)} failed: "
+                    + report(summaries, missing, self.sync_statuses, self.health_statuses),
+                    **result,
+                )
+            blocked = self.persistently_blocked(conditions, self.clock())
+            if blocked:
+                sources = {s["name"]: s["repo_url"] for s in summaries}
+                named = [f"{name} (from {sources[name]})" if sources.get(name) else name for name in blocked]
+                self.module.fail_json(
+                    msg=f"Argo CD cannot compare or sync {', '.join(named)} "
+                    f"(for {self.module.params['condition_timeout']} s): "
                     + report(summaries, missing, self.sync_statuses, self.health_statuses),
                     **result,
                 )

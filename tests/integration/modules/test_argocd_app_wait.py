@@ -1,9 +1,9 @@
 """bespin.platform.argocd_app_wait against the sandbox's kube-apiserver.
 
-No Argo CD controller runs in the sandbox, so the tests play its part: they
-create Applications (with the stand-in chart's CRDs) and write their status the
-way Argo CD does, as a plain field of the object (the Application CRD has no
-status subresource).
+No Argo CD is installed here (only its CRDs, generated from the pinned Argo CD
+module's API types), so no controller acts and the tests play its part: they
+create Applications and write their status the way Argo CD does, as a plain
+field of the object (the Application CRD has no status subresource).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
 from bespin_sandbox.faults import clear_faults, set_faults
+from bespin_sandbox.tools import argo_bin_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ansible_run import run_module, run_module_many, sandbox_mark, sandbox_writes
@@ -26,7 +27,7 @@ from ansible_run import run_module, run_module_many, sandbox_mark, sandbox_write
 pytestmark = pytest.mark.sandbox
 MODULE = "bespin.platform.argocd_app_wait"
 ROOT = Path(__file__).resolve().parents[3]
-CRDS = ROOT / "sandbox" / "charts" / "argo-cd" / "crds" / "argo-cd.yaml"
+CRDS = argo_bin_dir().parent / "crds" / "argo-cd"
 NAMESPACE = "argocd-wait"
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "applications"
 
@@ -38,7 +39,7 @@ PROGRESSING = {"sync": {"status": "OutOfSync"}, "health": {"status": "Progressin
 def api(sandbox):
     api_client = config.new_client_from_config(config_file=str(sandbox.layout.kubeconfig))
     extensions = client.ApiextensionsV1Api(api_client)
-    for crd in yaml.safe_load_all(CRDS.read_text()):
+    for crd in [yaml.safe_load(path.read_text()) for path in sorted(CRDS.glob("*.yaml"))]:
         try:
             extensions.create_custom_resource_definition(crd)
         except ApiException as exc:

@@ -117,3 +117,38 @@ def test_the_report_lists_missing_apps_and_only_the_apps_not_ready():
     progressing = summarize(app("web", sync={"status": "Synced"}, health={"status": "Progressing"}))
     text = report([ready, progressing], ["chat"], ["Synced"], ["Healthy"])
     assert text == "chat: no such Application | web: sync Synced, health Progressing"
+
+
+def test_an_app_of_apps_is_followed_to_its_grandchildren_in_its_namespace():
+    from ansible_collections.bespin.platform.plugins.module_utils.argocd_status import with_descendants
+
+    def creates(*names, namespace="argocd"):
+        return {
+            "resources": [
+                {"group": "argoproj.io", "kind": "Application", "namespace": namespace, "name": n} for n in names
+            ]
+            + [{"group": "apps", "kind": "Deployment", "namespace": "petclinic", "name": "web"}]
+        }
+
+    apps = {
+        "root": app("root", **creates("petclinic", "infra")),
+        "infra": app("infra", **creates("monitoring")),
+        "petclinic": app("petclinic", **creates("elsewhere", namespace="other")),
+        "monitoring": app("monitoring"),
+    }
+    assert with_descendants(apps, ["root"], "argocd") == ["root", "petclinic", "infra", "monitoring"]
+    # An app not there yet is still waited for (as missing), and followed no further.
+    assert with_descendants({}, ["root"], "argocd") == ["root"]
+
+
+def test_only_conditions_that_stop_comparing_or_syncing_block():
+    from ansible_collections.bespin.platform.plugins.module_utils.argocd_status import blocking_conditions
+
+    status = {
+        "conditions": [
+            {"type": "ComparisonError", "message": "failed to list refs: authentication required"},
+            {"type": "OrphanedResourceWarning", "message": "1 orphaned resource"},
+        ]
+    }
+    assert blocking_conditions(app(**status)) == ["ComparisonError: failed to list refs: authentication required"]
+    assert blocking_conditions(app(**SYNCED_HEALTHY)) == []

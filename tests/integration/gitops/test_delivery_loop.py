@@ -44,7 +44,7 @@ PLATFORM_APPS = [
     "vets",
     "visits",
 ]
-INVENTORY = ["-i", str(ROOT / "inventories" / "sandbox")]
+INVENTORY = ["-i", os.path.join(ROOT, "inventories", "sandbox")]
 SHORT_PAUSES = [("pause: {duration: 30s}", "pause: {duration: 5s}"), ("pause: {duration: 2m}", "pause: {duration: 8s}")]
 
 

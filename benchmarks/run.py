@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(sys.prefix) / "collections"))
 
 from bespin_bench import inventories, report, slices
+from bespin_bench.delivery import delivery
 from bespin_bench.measure import CommandFailed, run_measured
 from bespin_bench.sandbox import BIN, BenchSandbox, total_writes
 from bespin_bench.scenarios import NotConverged, PlaybookRun, Runner
@@ -45,6 +46,8 @@ DEFAULT_SANDBOX_DIR = Path.home() / ".cache" / "bespin-platform" / "bench-sandbo
 # site.yml runs on the estate the sandbox inventory describes (the default topology).
 SITE_TOPOLOGY = ROOT / "sandbox" / "bespin_sandbox" / "topologies" / "petclinic.yml"
 SITE_RUNS = (("check", ["--check"]), ("converge", []), ("noop", []))
+# The root app, its four children and the ApplicationSet's three (the sandbox inventory and gitops/).
+DELIVERY_APPS = 8
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -59,7 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts to leave out: addons, compare, scale, inventory, site (for development)",
+        help="comma-separated parts to leave out: addons, compare, scale, inventory, site, delivery (for development)",
     )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where the results JSON goes")
     parser.add_argument("--report-only", action="store_true", help="print the table of --output and exit")
@@ -72,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report.render(json.loads(args.output.read_text())))
         return 0
     skip = {part for part in args.skip.split(",") if part}
-    unknown = skip - {"addons", "compare", "scale", "inventory", "site"}
+    unknown = skip - {"addons", "compare", "scale", "inventory", "site", "delivery"}
     if unknown:
         print(f"bench: --skip: unknown part(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             # Add-ons do not depend on the nodes: measured in the smallest cluster.
             "--addons-nodes": [slices.available_sizes(topology)[0]] if "addons" not in skip else [],
         }
-        if not any(wanted.values()) and "site" in skip:
+        if not any(wanted.values()) and {"site", "delivery"} <= skip:
             raise ValueError("--skip: nothing left to run")
         for option, sizes in wanted.items():
             for size in sizes:
@@ -129,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
                 _save(args.output, results)
             if "site" not in skip:
                 results["site"] = site(sandbox)
+                _save(args.output, results)
+            if "delivery" not in skip:
+                log("delivery: site.yml's stages up to Argo CD, then every app synced, then a canary release...")
+                results["delivery"] = delivery(sandbox, ROOT, SITE_TOPOLOGY, DELIVERY_APPS)
             _save(args.output, results)
         except (CommandFailed, NotConverged, RuntimeError, ApiException) as exc:
             print(report.render(results))

@@ -49,6 +49,7 @@ def render(results: dict) -> str:
         *_inventory_rows(results.get("inventory")),
         *_addon_rows(results.get("eks_addons")),
         *_site_rows(results.get("site")),
+        *_delivery_rows(results.get("delivery")),
     ]
     titles = _row(*(title for title, _align, _width in COLUMNS), "baseline / goal", "ratio / verdict")
     lines += [titles, "-" * max(len(line) for line in [titles, *rows]), *rows]
@@ -234,3 +235,26 @@ def _site_rows(figures: dict | None) -> list[str]:
             )
         )
     return rows
+
+
+def _delivery_rows(figures: dict | None) -> list[str]:
+    if not figures:
+        return []
+    return [
+        _row(
+            f"Argo CD stage end to {figures['apps']} apps Synced+Healthy",
+            "",
+            _seconds(figures["synced_after_stage_s"]),
+            "",
+            f"the stage itself {_seconds(figures['argocd_stage_s'])}",
+            "",
+        ),
+        _row(
+            "commit to Rollout promoted, less pauses",
+            "",
+            _seconds(figures["promoted_less_pauses_s"]),
+            "",
+            f"{_seconds(figures['promoted_s'])} with {figures['pauses_s']} s of pauses",
+            "",
+        ),
+    ]

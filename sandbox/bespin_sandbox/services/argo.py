@@ -15,7 +15,9 @@ import sys
 import urllib.error
 import urllib.request
 
-from .. import argo
+from kubernetes.client.rest import ApiException
+
+from .. import argo, cluster
 from ..processes import Daemon
 from ..tools import argo_bin_dir, bin_dir
 from .base import Component, Service, http_ok
@@ -53,4 +55,36 @@ class ArgoService(Service):
             return []
 
     def quiesce(self) -> None:
+        """Stop the controllers, then drop the finalizers only they would clear.
+
+        An Application with Argo CD's resources finalizer waits for a controller to delete
+        its resources; with the controllers stopped, the reset would wait for nothing.
+        """
         Daemon(SUPERVISOR, self.layout.run_dir, self.layout.log_dir).stop()
+        api = cluster.connect(self.layout.root / "kubeconfig-sandbox")
+        try:
+            for plural in ("applications", "applicationsets"):
+                try:
+                    items = api.call_api(
+                        f"/apis/argoproj.io/v1alpha1/{plural}",
+                        "GET",
+                        auth_settings=["BearerToken"],
+                        _preload_content=False,
+                    )
+                except ApiException as exc:
+                    if exc.status == 404:
+                        continue  # Argo CD's CRDs are not installed
+                    raise
+                for item in json.loads(items.data)["items"]:
+                    if any("argocd.argoproj.io" in f for f in item["metadata"].get("finalizers") or []):
+                        metadata = item["metadata"]
+                        api.call_api(
+                            f"/apis/argoproj.io/v1alpha1/namespaces/{metadata['namespace']}/{plural}/{metadata['name']}",
+                            "PATCH",
+                            body={"metadata": {"finalizers": None}},
+                            header_params={"Content-Type": "application/merge-patch+json"},
+                            auth_settings=["BearerToken"],
+                            _preload_content=False,
+                        )
+        finally:
+            api.close()

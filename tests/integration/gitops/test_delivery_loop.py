@@ -152,8 +152,8 @@ def test_every_app_is_synced_and_healthy_with_the_objects_from_git(converged, ap
     assert custom(api).get_namespaced_custom_object(
         "monitoring.coreos.com", "v1", "petclinic", "servicemonitors", "was"
     )
-    # The HPA (the real one in kube-controller-manager) raised the Rollout from 1 to its minimum.
-    assert rollout(api)["spec"]["replicas"] >= 2
+    # The HPA (the real one in kube-controller-manager) raises the Rollout from 1 to its minimum.
+    wait_for("the HPA's minimum", lambda: rollout(api)["spec"].get("replicas", 0) >= 2, 90)
 
 
 # --- HPA-owned replicas ---------------------------------------------------------------

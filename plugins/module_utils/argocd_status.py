@@ -17,6 +17,8 @@ NO_STATUS = "Unknown"
 # Conditions under which Argo CD cannot compare or sync the app at all (a repository it cannot read, a path
 # or chart that does not render, a spec it refuses): they persist until someone mends the cause.
 BLOCKING_CONDITIONS = ("ComparisonError", "InvalidSpecError", "SyncError")
+# What says which source a status was computed for (status.sync.comparedTo.source).
+SOURCE_KEYS = ("repoURL", "path", "chart", "targetRevision")
 
 
 def _resource_name(resource):
@@ -51,10 +53,13 @@ def summarize(app):
     operation = status.get("operationState") or {}
     spec = app.get("spec") or {}
     source = spec.get("source") or (spec.get("sources") or [{}])[0]
+    compared = ((status.get("sync") or {}).get("comparedTo") or {}).get("source")
+    # A status computed for another source (the spec changed since) says nothing about this one yet.
+    stale = compared is not None and any(compared.get(key) != source.get(key) for key in SOURCE_KEYS)
     return {
         "name": app["metadata"]["name"],
         "repo_url": source.get("repoURL", ""),
-        "sync_status": (status.get("sync") or {}).get("status") or NO_STATUS,
+        "sync_status": NO_STATUS if stale else (status.get("sync") or {}).get("status") or NO_STATUS,
         "health_status": (status.get("health") or {}).get("status") or NO_STATUS,
         "revision": (status.get("sync") or {}).get("revision", ""),
         "operation_phase": operation.get("phase", ""),

@@ -12,6 +12,7 @@ HPA controller does.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -297,11 +298,12 @@ def test_a_new_image_goes_through_every_canary_step_to_promotion_and_an_abort_re
     assert promoted["status"]["stableRS"] == promoted["status"]["currentPodHash"] != stable_hash
     assert promoted["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":3.5.0")
     assert promoted["spec"]["replicas"] == replicas
-    assert synced_at(api, "petclinic", revision)
-    weights = {index - 1: steps[index - 1]["setWeight"] for index in range(1, len(steps)) if "pause" in steps[index]}
+    wait_for("petclinic synced to the release", lambda: synced_at(api, "petclinic", revision), 60)
+    # Each pause step, with the weight the step before it set: the canary's share at that pause.
+    weights = {index: steps[index - 1]["setWeight"] for index in range(1, len(steps)) if "pause" in steps[index]}
     assert sorted(seen) == sorted(weights), f"paused at steps {sorted(seen)}"
     for index, canary in seen.items():
-        assert canary == math.ceil(replicas * weights[index - 1] / 100), (index, canary, seen)
+        assert canary == math.ceil(replicas * weights[index] / 100), (index, canary, seen)
     print(f"commit to fully promoted: {time.monotonic() - pushed:.1f}s")
 
     # A second release, aborted at its first pause: the stable version serves again.
@@ -380,15 +382,19 @@ def test_check_mode_and_a_rerun_write_nothing_while_the_controllers_write_on(con
 
 
 def test_a_wrong_repository_token_fails_the_role_naming_the_repository(converged, sandbox):
+    """A user pointing the root app at their repository with a wrong token."""
     wrong = "wrong-token-0b5e1c"
     token = (Path(os.environ["BESPIN_CREDENTIALS_DIR"]) / "git-token").read_text().strip()
-    result = playbook(
-        "playbooks/argocd.yml", *INVENTORY,
-        "-e", yaml.safe_dump({"argocd_repositories": [{"name": "gitops", "url": gitops_repo.repo_url(),
-                                                        "username": "git", "password": wrong}],
-                              "argocd_wait_timeout": 240}, default_flow_style=True),
-    )  # fmt: skip
+    created = subprocess.run(["sandbox", "git", "create", "team/platform"], capture_output=True, text=True, check=True)
+    url = created.stdout.strip()
+    settings = {
+        "argocd_repositories": [{"name": "team", "url": url, "username": "git", "password": wrong}],
+        "argocd_root_app": {"enabled": True, "name": "root", "project": "default", "repo_url": url,
+                            "path": "bootstrap-manifests", "target_revision": "HEAD", "recurse": True},
+        "argocd_wait_timeout": 240,
+    }  # fmt: skip
+    result = playbook("playbooks/argocd.yml", *INVENTORY, "-e", json.dumps(settings))
     assert result.returncode != 0, result.stdout[-3000:]
-    assert gitops_repo.repo_url() in result.stdout, result.stdout[-3000:]
+    assert f"cannot compare or sync root (from {url})" in result.stdout, result.stdout[-3000:]
     assert wrong not in result.stdout + result.stderr
     assert token not in result.stdout + result.stderr

@@ -152,3 +152,12 @@ def test_only_conditions_that_stop_comparing_or_syncing_block():
     }
     assert blocking_conditions(app(**status)) == ["ComparisonError: failed to list refs: authentication required"]
     assert blocking_conditions(app(**SYNCED_HEALTHY)) == []
+
+
+def test_a_status_computed_for_another_source_is_not_trusted():
+    synced = {"status": "Synced", "comparedTo": {"source": {"repoURL": "https://git/old.git", "path": "apps"}}}
+    stale = {"metadata": {"name": "root"}, "spec": {"source": {"repoURL": "https://git/new.git", "path": "apps"}},
+             "status": {"sync": synced, "health": {"status": "Healthy"}}}  # fmt: skip
+    assert summarize(stale)["sync_status"] == "Unknown"
+    stale["spec"]["source"]["repoURL"] = "https://git/old.git"
+    assert summarize(stale)["sync_status"] == "Synced"

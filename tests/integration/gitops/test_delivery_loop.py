@@ -127,7 +127,7 @@ def reconciled_at(api, name: str) -> str:
 
 def wait_reconciliations(api, name: str, count: int) -> None:
     seen = [reconciled_at(api, name)]
-    for _ in range(count):
+    for _reconciliation in range(count):
         seen.append(
             wait_for(f"a reconciliation of {name}", lambda: (r := reconciled_at(api, name)) != seen[-1] and r, 120)
         )

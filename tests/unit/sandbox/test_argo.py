@@ -62,6 +62,6 @@ def test_a_workload_is_read_from_the_charts_object():
 
 
 def test_a_process_is_started_anew_when_its_settings_change():
-    same = [Process("p", None, ["x", "--a"], {"E": "1"}, 1) for _ in range(2)]
+    same = [Process("p", None, ["x", "--a"], {"E": "1"}, 1) for _copy in range(2)]
     changed = Process("p", None, ["x", "--a"], {"E": "2"}, 1)
     assert same[0].fingerprint == same[1].fingerprint != changed.fingerprint

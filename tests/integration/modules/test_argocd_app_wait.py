@@ -143,7 +143,13 @@ def test_a_failed_sync_fails_at_once_naming_each_bad_resource_and_the_message(ap
                     "health": {"status": "Missing"},
                 },
             ],
-            "operationState": {"phase": "Failed", "message": "one or more objects failed to apply"},
+            # As the real CRD requires it: the operation and when it started, beside its phase.
+            "operationState": {
+                "operation": {"sync": {"revision": "6f1d5a0"}},
+                "phase": "Failed",
+                "message": "one or more objects failed to apply",
+                "startedAt": "2026-12-02T00:00:00Z",
+            },
         },
     )
     result = run_module(MODULE, {"names": ["broken"], "namespace": NAMESPACE, "timeout": 600})

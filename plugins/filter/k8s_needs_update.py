@@ -73,6 +73,10 @@ def _differs(desired, live):
         return len(desired) != len(live) or any(_differs(want, have) for want, have in zip(desired, live, strict=True))
     if _empty(desired) and _empty(live):
         return False
+    # Go's omitempty drops a false bool: a controller that writes the whole object back (Argo CD
+    # updates an Application, status and all) leaves `prune: false` absent, which means the same.
+    if desired is False and live is None:
+        return False
     return desired != live and str(desired) != str(live)
 
 

@@ -61,3 +61,11 @@ def test_a_missing_label_needs_writing():
     current = live()
     current["metadata"]["labels"] = {}
     assert k8s_needs_update(DESIRED, current) is True
+
+
+def test_a_false_bool_equals_one_a_controller_dropped():
+    # Argo CD writes the whole Application back with Go's omitempty: `prune: false` disappears.
+    desired = {"spec": {"syncPolicy": {"automated": {"prune": False, "selfHeal": True}}}}
+    assert not k8s_needs_update(desired, {"spec": {"syncPolicy": {"automated": {"selfHeal": True}}}})
+    assert k8s_needs_update(desired, {"spec": {"syncPolicy": {"automated": {"prune": True, "selfHeal": True}}}})
+    assert k8s_needs_update(desired, {"spec": {"syncPolicy": {"automated": {"prune": False}}}})

@@ -2,10 +2,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The EKS calls the add-on modules make, each retried with jittered backoff, and the wait for a settled add-on.
 
-Retries are amazon.aws's AWSRetry (throttling, 5xx) plus the two 5xx codes the
-EKS API itself uses. botocore's own retries are turned off on the client so the
-one documented policy governs and attempts do not multiply (a user's
-``aws_config`` still wins if it sets them). botocore's EKS waiters poll at a
+Retries are the collection's AWS policy (aws_retry.py) plus the codes the EKS
+API itself uses for throttling and 5xx. botocore's EKS waiters poll at a
 fixed pace and end in a generic error, hence the small polling loop here, with
 growing jittered delays, that hands back the add-on so its health issues can be
 reported.
@@ -18,13 +16,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
     paginated_query_with_retries,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIterator
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.bespin.platform.plugins.module_utils.aws_retry import CLIENT_CONFIG, jittered_retry
 
 # EKS's own codes for 5xx (ServerException, ServiceUnavailableException) and the JSON-protocol throttling code
 # (ThrottlingException); AWSRetry's list has the generic ones only (TooManyRequestsException, Throttling, ...).
 EKS_RETRYABLE_CODES = ["ServerException", "ServiceUnavailableException", "ThrottlingException"]
-RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=EKS_RETRYABLE_CODES)
-CLIENT_CONFIG = {"retries": {"total_max_attempts": 1}}
+RETRY = jittered_retry(EKS_RETRYABLE_CODES)
 
 TRANSITIONAL_STATES = ("CREATING", "UPDATING", "DELETING")
 UNHEALTHY_STATES = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "DEGRADED")

@@ -327,9 +327,9 @@ except ImportError:  # AnsibleAWSModule reports the missing SDK
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.cloud import BackoffIterator
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
+from ansible_collections.bespin.platform.plugins.module_utils.aws_retry import CLIENT_CONFIG, jittered_retry
 from ansible_collections.bespin.platform.plugins.module_utils.elasticache_plan import (
     BUSY_STATES,
     FAILED_STATES,
@@ -350,9 +350,8 @@ from ansible_collections.bespin.platform.plugins.module_utils.elasticache_plan i
 )
 
 # AWSRetry already retries the query protocol's throttling (Throttling) and 5xx codes (InternalError,
-# ServiceUnavailable); botocore's own retries are off so that its jittered backoff is the one policy.
-RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
-CLIENT_CONFIG = {"retries": {"total_max_attempts": 1}}
+# ServiceUnavailable): no ElastiCache codes to add.
+RETRY = jittered_retry()
 GROUP_NOT_FOUND = ("ReplicationGroupNotFoundFault",)
 CLUSTER_NOT_FOUND = ("CacheClusterNotFound",)
 # Polls while a group settles: 5 s growing to 30 s; creation takes minutes, DescribeReplicationGroups is cheap.

@@ -38,8 +38,9 @@ class AwsRequest:
 
     @property
     def is_read(self) -> bool:
-        if self.protocol.startswith("rest-"):
-            return self.method in ("GET", "HEAD", "OPTIONS")
+        # A REST API's reads are GETs, but for some that take a body (Route53's ListTagsForResources is a POST).
+        if self.protocol.startswith("rest-") and self.method in ("GET", "HEAD", "OPTIONS"):
+            return True
         return self.operation.startswith(READ_PREFIXES)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+
+import psutil
 
 from bespin_sandbox.accounting import real_total
 
@@ -124,3 +127,23 @@ def run_module_verbose(module: str, args: dict, *flags: str) -> str:
     env = {**os.environ, "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     return result.stdout + result.stderr
+
+
+def kill_run(pid: int) -> None:
+    """SIGKILL a run and every process it started, as a killed CI job's container ends it.
+
+    ansible-core puts each worker (and the module it runs) in a process group of its own,
+    which a signal to the run's group misses: the module would run on to its end."""
+    root = psutil.Process(pid)
+    stopped: dict[int, psutil.Process] = {}
+    with contextlib.suppress(psutil.NoSuchProcess):
+        root.suspend()  # nothing forks while the tree is walked
+        stopped[pid] = root
+        while new := [child for child in root.children(recursive=True) if child.pid not in stopped]:
+            for child in new:
+                stopped[child.pid] = child
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.suspend()
+    for process in stopped.values():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()

@@ -32,6 +32,7 @@ from pathlib import Path
 import boto3
 import estate
 import pytest
+from ansible_run import kill_run
 from azure.identity import ManagedIdentityCredential
 from azure.mgmt.storage import StorageManagementClient
 
@@ -129,7 +130,10 @@ def interrupted_run(interruption: Interruption, output: Path) -> Run:
             time.sleep(interruption.delay)
             wait_until_pending(interruption.pending_release, process)
             if process.poll() is None:
-                os.killpg(process.pid, interruption.signal)
+                if interruption.signal == signal.SIGKILL:
+                    kill_run(process.pid)  # the whole tree: ansible's workers have process groups of their own
+                else:
+                    os.killpg(process.pid, interruption.signal)  # a terminal's Ctrl-C, which ansible handles
                 signalled = True
             break
         time.sleep(0.2)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -44,6 +45,7 @@ from pathlib import Path
 import yaml
 
 from .layout import LOOPBACK, REPO_ROOT, Layout
+from .tools import without_proxies
 
 POLL_SECONDS = 2.0
 # The supervisor's own port, where it answers GET /status with processes.json.
@@ -67,6 +69,7 @@ _MANIFESTS = {
 }
 
 
+@functools.cache  # read once: the supervisor asks on every poll, and the pinned module never changes under it
 def chart_env_mapping(manifests: Path, component: str) -> dict[str, tuple[str, str]]:
     """environment variable -> (ConfigMap, key), as upstream's pod spec for `component` has them."""
     mapping = {}
@@ -399,7 +402,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env={**_without_proxies(os.environ), **env},
+                env={**without_proxies(os.environ), **env},
                 cwd=self.state,
                 close_fds=True,
             )
@@ -516,11 +519,6 @@ def read_status(layout: Layout) -> list[dict]:
 
 def status_url(layout: Layout) -> str:
     return f"http://{LOOPBACK}:{layout.argo_port(STATUS_PORT_OFFSET)}/status"
-
-
-def _without_proxies(environ) -> dict[str, str]:
-    """The environment less the proxy settings `sandbox env` exports for Azure's clients."""
-    return {key: value for key, value in environ.items() if key.lower() not in ("https_proxy", "http_proxy")}
 
 
 def _listening(port: int) -> bool:

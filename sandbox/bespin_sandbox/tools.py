@@ -25,11 +25,16 @@ class ToolsError(RuntimeError):
     pass
 
 
+def without_proxies(environ) -> dict[str, str]:
+    """The environment less the proxy settings `sandbox env` exports for Azure's clients (a build needs the Go
+    module proxy, and the Argo processes talk to loopback and git only)."""
+    return {key: value for key, value in environ.items() if key.lower() not in ("https_proxy", "http_proxy")}
+
+
 def _built(script: Path, override: str) -> Path:
     if os.environ.get(override):
         return Path(os.environ[override])
-    # Without the proxy `sandbox env` exports for Azure's clients: a build may need the Go module proxy.
-    env = {key: value for key, value in os.environ.items() if key.lower() not in ("https_proxy", "http_proxy")}
+    env = without_proxies(os.environ)
     result = subprocess.run(["bash", str(script)], stdout=subprocess.PIPE, text=True, check=False, env=env)
     if result.returncode != 0 or not result.stdout.strip():
         raise ToolsError(f"building the sandbox tools failed ({script}, exit {result.returncode})")

@@ -7,8 +7,8 @@ import pytest
 from ansible_collections.bespin.platform.plugins.test.azure_transient import azure_transient
 
 RAW_THROTTLED = (
-    "Task failed: Module failed: ('{\"error\": {\"code\": \"SubscriptionRequestsThrottled\", \"message\": "
-    "\"Number of read requests for subscription exceeded the limit.\"}}', 429)"
+    'Task failed: Module failed: (\'{"error": {"code": "SubscriptionRequestsThrottled", "message": '
+    '"Number of read requests for subscription exceeded the limit."}}\', 429)'
 )
 
 
@@ -20,7 +20,7 @@ def failed(msg: str) -> dict:
     "message",
     [
         RAW_THROTTLED,
-        "Module failed: ('{\"error\": {\"code\": \"Oops\"}}', 503)",
+        'Module failed: (\'{"error": {"code": "Oops"}}\', 503)',
         "Error getting server - (InternalServerError) The server had an error.\nCode: InternalServerError",
         "Operation returned an invalid status 'Too Many Requests'",
         "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
@@ -33,7 +33,7 @@ def test_throttling_server_errors_and_resets_are_transient(message):
 @pytest.mark.parametrize(
     "message",
     [
-        "Module failed: ('{\"error\": {\"code\": \"ResourceNotFound\"}}', 404)",
+        'Module failed: (\'{"error": {"code": "ResourceNotFound"}}\', 404)',
         "(InvalidParameter) The value of parameter vmSize is invalid.\nCode: InvalidParameter",
         "Error retrieving resource group x - (ResourceGroupNotFound) Resource group 'x' could not be found.",
         "(AuthorizationFailed) The client does not have authorization; 500 VMs is the quota",

@@ -338,6 +338,8 @@ def test_a_new_image_goes_through_every_canary_step_to_promotion_and_an_abort_re
 
 
 def test_a_manifest_the_api_server_refuses_fails_the_wait_naming_it(converged, api):
+    """The wait ends on the failed sync itself, not on its timeout. Argo CD retries an automated sync's failures
+    (by default 5 times, 5 s growing to 80 s); the app allows one quick retry so that the failure comes soon."""
     bad = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "refused"},
            "spec": {"ports": [{"port": 70000}], "selector": {"app": "x"}}}  # fmt: skip
     gitops_repo.commit(gitops_repo.write_files({"tests/refused/service.yaml": yaml.safe_dump(bad)}), "A bad manifest")
@@ -347,10 +349,12 @@ def test_a_manifest_the_api_server_refuses_fails_the_wait_naming_it(converged, a
          "spec": {"project": "default",
                   "source": {"repoURL": gitops_repo.repo_url(), "path": "tests/refused", "targetRevision": "HEAD"},
                   "destination": {"server": "https://kubernetes.default.svc", "namespace": "refused"},
-                  "syncPolicy": {"automated": {}, "syncOptions": ["CreateNamespace=true"]}}},
+                  "syncPolicy": {"automated": {}, "syncOptions": ["CreateNamespace=true"],
+                                 "retry": {"limit": 1, "backoff": {"duration": "1s", "factor": 1}}}}},
     )  # fmt: skip
     result = run_module("bespin.platform.argocd_app_wait", {"names": ["refused"], "namespace": ARGOCD, "timeout": 180})
     assert result.get("failed"), result
+    assert result["msg"].startswith("The last sync of refused failed"), result["msg"]
     assert "Service/refused/refused" in result["msg"], result["msg"]
     assert "70000" in result["msg"], result["msg"]
 

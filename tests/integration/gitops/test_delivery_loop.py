@@ -22,6 +22,7 @@ from pathlib import Path
 
 import gitops_repo
 import pytest
+import urllib3
 import yaml
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
@@ -34,6 +35,7 @@ from bespin_sandbox.faults import clear_faults, set_faults
 
 pytestmark = pytest.mark.sandbox
 ARGOCD = "argocd"
+NOT_YET_STATUSES = (404, 429, 500, 502, 503, 504)
 GROUP, VERSION = "argoproj.io", "v1alpha1"
 PLATFORM_APPS = [
     "root",
@@ -87,8 +89,11 @@ def wait_for(what: str, predicate, timeout: float = 120, interval: float = 1.0):
         try:
             last = predicate()
         except ApiException as exc:
-            if exc.status != 404:
+            # Not there yet, or a fault the sandbox injected into the test's own read (429, 5xx): ask again.
+            if exc.status not in NOT_YET_STATUSES:
                 raise
+            last = None
+        except urllib3.exceptions.HTTPError:  # an injected connection reset
             last = None
         if last:
             return last

@@ -17,8 +17,9 @@ description:
   - Compares the desired definition with the live object field by field, only where the desired one sets a
     field. Fields only the live object has (status, defaults, other controllers' labels and annotations) are
     ignored, so an object someone else also writes to does not look changed.
-  - Lists are compared item by item, in order. An empty mapping, list or string in the desired definition matches
-    a field the live object leaves out (the API server drops empty lists such as C(metadata.finalizers)).
+  - Lists are compared item by item, in order. An empty mapping, list or string, or V(false), in the desired
+    definition matches a field the live object leaves out (the API server drops empty lists such as
+    C(metadata.finalizers), and a controller that writes an object back drops false bools).
   - Scalars of different types are equal when their text is (C(5) and C("5")).
 options:
   _input:
@@ -55,7 +56,9 @@ _value:
 
 
 def _empty(value):
-    return value is None or value in ({}, [], "")
+    # Go's omitempty drops a false bool as it drops "", [] and {}: a controller that writes the whole
+    # object back (Argo CD updates an Application, status and all) leaves `prune: false` absent.
+    return value is None or value is False or value in ({}, [], "")
 
 
 def _differs(desired, live):
@@ -72,10 +75,6 @@ def _differs(desired, live):
             return not (_empty(desired) and _empty(live))
         return len(desired) != len(live) or any(_differs(want, have) for want, have in zip(desired, live, strict=True))
     if _empty(desired) and _empty(live):
-        return False
-    # Go's omitempty drops a false bool: a controller that writes the whole object back (Argo CD
-    # updates an Application, status and all) leaves `prune: false` absent, which means the same.
-    if desired is False and live is None:
         return False
     return desired != live and str(desired) != str(live)
 

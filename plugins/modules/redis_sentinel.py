@@ -64,6 +64,8 @@ options:
       - V(auto) sends it where the set is created and where the Sentinel is not currently talking to its master
         (master down or disconnected, or no INFO answer for 30 s), which is how a wrong auth-pass shows.
       - V(always) sends it on every run (the module then always reports a change).
+      - Sentinel reconnects to apply a sent auth-pass; the module waits up to 15 s for it to talk to its master
+        again (so that a rerun finds it healthy and sends nothing), and warns when it does not.
     type: str
     choices: [auto, always]
     default: auto
@@ -145,6 +147,7 @@ master:
 """
 
 import socket
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -164,7 +167,11 @@ from ansible_collections.bespin.platform.plugins.module_utils.redis_sentinel_pla
     describe,
     plan,
     same_replication_group,
+    sees_master_healthy,
 )
+
+# How long a Sentinel may take to talk to its master again after an auth-pass is sent.
+AUTH_SETTLE_SECONDS = 15
 
 try:
     import redis
@@ -324,6 +331,8 @@ class SentinelSet:
                 after[text] = predicted(before[text], commands, present, address)
             else:
                 master = self.read(sentinel)[0]
+                if master is not None and any("auth-pass" in command for command in commands):
+                    master = self.settled(sentinel, master)
                 after[text] = current_settings(master) if master else {}
             result["master"] = after[text].get("master", "")
         output = dict(changed=changed, sentinels=results)
@@ -332,6 +341,27 @@ class SentinelSet:
         if self.module._diff:
             output["diff"] = dict(before=before, after=after)
         self.module.exit_json(**output)
+
+    def settled(self, sentinel, master):
+        """The Sentinel's view once it talks to its master again, after an auth-pass was sent.
+
+        Sentinel drops its links to apply a new auth-pass, and one read just after shows
+        the set disconnected, which the next run would take for a wrong auth-pass and send
+        it again. Waiting here makes the next run idempotent; a Sentinel still not talking
+        after AUTH_SETTLE_SECONDS is reported as a warning (the master may be down)."""
+        deadline = time.monotonic() + AUTH_SETTLE_SECONDS
+        delay = 0.1
+        while not sees_master_healthy(master) and time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            master = self.read(sentinel)[0] or master
+        if not sees_master_healthy(master):
+            self.module.warn(
+                f"sentinels[{sentinel[1]}]: {sentinel[0]} does not talk to its master {AUTH_SETTLE_SECONDS} s "
+                f"after the auth-pass was sent (flags {master.get('flags', '')}); a wrong auth-pass or a master "
+                "that is down shows this way, and the next run sends the auth-pass again"
+            )
+        return master
 
     def send(self, sentinel, command):
         text, index = sentinel[:2]

@@ -33,6 +33,9 @@ VOLATILE_KEYS = {
     "clusterIP", "clusterIPs", "nodePort", "caBundle", "deletionGracePeriodSeconds",
     "etag", "vmId", "timeCreated", "resourceGuid", "uniqueId", "provisioningState", "lastModifiedTime",
     "creationTime", "keyCreationTime",
+    # Argo Rollouts' pod-template hash, which its controller writes into the stable and canary
+    # Services' selectors once the ReplicaSet is up: on its schedule, not the collection's.
+    "rollouts-pod-template-hash",
 }  # fmt: skip
 # A Deployment's rollout count, pod-template checksums of generated values, and the sandbox's own
 # marks (its conflict faults annotate the nodes they race with).

@@ -331,3 +331,22 @@ def test_a_drill_whose_target_cannot_be_met_fails_before_any_write(route53, zone
     assert "dr_drill_rto_target_seconds 60 s cannot be met: the settings predict 90 s" in text, output[-3000:]
     assert aws_writes(mark) == {}
     assert "Mark the primary unhealthy" not in output
+
+
+def test_the_runbook_activates_the_standby_and_returns(route53, zone_id, standby_estate):
+    """playbooks/dr_activate.yml as on the day: the VM started from pilot light, Route53 sending
+    clients to it (the primary's check failed on purpose, as nothing fails here by itself); then back."""
+    code, output, _recap = playbook(
+        *extra_vars({**DRILL_ONLY, "dr_activate_force": True}), path="playbooks/dr_activate.yml"
+    )
+    assert code == 0, output[-3000:]
+    assert vm_power_state() == "running"
+    assert answer(route53, zone_id) == ["20.61.0.4"]
+    assert "active: Route53 answers the secondary (20.61.0.4)" in re.sub(r"\s+", " ", output)
+    code, output, _recap = playbook(
+        *extra_vars({**DRILL_ONLY, "dr_activate_action": "return"}), path="playbooks/dr_activate.yml"
+    )
+    assert code == 0, output[-3000:]
+    assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+    assert vm_power_state() == "deallocated"
+    assert "standby VM web-vm deallocated (pilot light)" in output

@@ -40,7 +40,7 @@ SECRET_LOCATIONS = {
     "redis_session_password_secret_key",
     "redis_session_app_secret_name",
 }
-SECRET_KEY = re.compile(r"password|passwd|token|secret", re.IGNORECASE)
+SECRET_KEY = re.compile(r"password|passwd|token|secret|private_key", re.IGNORECASE)
 VAULT_REFERENCE = re.compile(r"^\{\{\s*(vault_\w+)\s*\}\}$")
 VAULT_HEADER = re.compile(r"^\$ANSIBLE_VAULT;1\.[12];AES256(;[\w.-]+)?\n([0-9a-f]+\n?)+$")
 

@@ -157,3 +157,19 @@ def test_the_html_report_renders_in_headless_chromium(demo, tmp_path):
     width, height, distinct_rows = png_pixels_differ(shot.read_bytes())
     assert (width, height) == (1280, 3000)
     assert distinct_rows > 200, "the screenshot is (nearly) blank"
+
+
+def test_the_readmes_drill_command_passes_after_the_demo(demo):
+    """Exactly as the README writes it: a run of its own, which knows the estate only from the inventory."""
+    assert demo.result.returncode == 0
+    result = subprocess.run(
+        ["ansible-playbook", "playbooks/dr_drill.yml", "-i", "inventories/sandbox"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    text = " ".join(result.stdout.split())
+    assert "failed over: Route53 answers the secondary" in text
+    assert "RTO target: 120 s" in text and "RTO predicted: 90 s" in text and "RTO measured:" in text

@@ -137,7 +137,7 @@ def test_converge_creates_the_failover_pair_and_a_rerun_changes_nothing(route53,
     check = health_checks(route53)[f"www.{ZONE}-primary"]
     config = check["HealthCheckConfig"]
     assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTPS", 443, "/health")
-    assert (config["FailureThreshold"], config["RequestInterval"], config["Disabled"]) == (3, 30, False)
+    assert (config["FailureThreshold"], config["RequestInterval"], config["Disabled"]) == (3, 10, False)
     assert config["FullyQualifiedDomainName"] == BASE["dr_failover_primary_alb_dns_name"]
     pair = {r["Failover"]: r for r in records(route53, zone_id, f"www.{ZONE}")}
     assert pair["PRIMARY"]["AliasTarget"]["DNSName"].rstrip(".") == BASE["dr_failover_primary_alb_dns_name"]
@@ -254,13 +254,16 @@ def test_drill_fails_over_to_the_standby_and_restores(route53, zone_id, standby_
         **BASE,
         "dr_drill_vm_resource_group": "bespin-web",
         "dr_drill_vm_name": "web-vm",
+        "dr_drill_public_ip_name": "web-ip",
         "dr_drill_site_resource_group": "bespin-site",
         "dr_drill_site_storage_account": "bespinsite",
         "dr_drill_site_url": f"{os.environ['AZURE_STORAGE_BLOB_ENDPOINT']}/$web/index.html",
     }
     code, output, _recap = playbook(*extra_vars(drill_vars), path="playbooks/dr_failover.yml")
     assert code == 0, output[-3000:]
-    code, output, recap = playbook(*extra_vars(drill_vars), path="playbooks/dr_drill.yml")
+    # The drill is a run of its own: none of the standby's facts, only where to find it.
+    drill_only = {**DRILL_ONLY, "dr_drill_site_url": drill_vars["dr_drill_site_url"]}
+    code, output, recap = playbook(*extra_vars(drill_only), path="playbooks/dr_drill.yml")
     assert code == 0, output[-5000:]
     assert recap["failed"] == 0
     # The report's lines as printed, long ones folded by the YAML callback: compare with spaces collapsed.
@@ -272,6 +275,12 @@ def test_drill_fails_over_to_the_standby_and_restores(route53, zone_id, standby_
     assert re.search(r"\d+\.\d s restored: Route53 answers the primary \(k8s-test-", report), report
     assert "standby VM web-vm deallocated again (pilot light)" in report
     assert re.search(r"total: \d+\.\d s", report), report
+    assert "client probe skipped (dr_drill_client_probe)" in report
+    assert "RTO target: 120 s" in report
+    # The check Route53 holds (every 10 s, 3 failures) and the PRIMARY's alias TTL.
+    assert "RTO predicted: 90 s (check every 10 s x 3 failures = 30 s, + TTL 60 s (alias))" in report, report
+    measured = re.search(r"RTO measured: (\d+\.\d) s \(primary marked failed to the secondary answering;", report)
+    assert measured and 0 < float(measured.group(1)) < 120, report
     # Restored afterwards: the check healthy, Route53 answering the primary.
     check_id = health_checks(route53)[f"www.{ZONE}-primary"]["Id"]
     status = route53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
@@ -289,21 +298,55 @@ def vm_power_state() -> str:
     return next(s.code.split("/", 1)[1] for s in view.statuses if s.code.startswith("PowerState/"))
 
 
+DRILL_ONLY = {
+    **{k: v for k, v in BASE.items() if "standby" not in k},
+    "dr_drill_vm_resource_group": "bespin-web",
+    "dr_drill_vm_name": "web-vm",
+    "dr_drill_public_ip_name": "web-ip",
+    "dr_drill_site_resource_group": "bespin-site",
+    "dr_drill_site_storage_account": "bespinsite",
+}
+
+
 def test_drill_restores_the_primary_when_failover_is_not_seen(route53, zone_id, standby_estate):
-    """The secondary record points elsewhere than the drill expects: the wait fails, the restore still runs."""
-    drill_vars = {
-        **STANDBY,
-        **BASE,
-        "dr_failover_secondary_target": "20.61.0.99",  # what the drill expects; Route53 still holds 20.61.0.4
-        "dr_drill_timeout": 4,
-        "dr_failover_answer_delay": 1,
-        "dr_drill_vm_resource_group": "bespin-web",
-        "dr_drill_vm_name": "web-vm",
-        "dr_drill_site_resource_group": "bespin-site",
-        "dr_drill_site_storage_account": "bespinsite",
-    }
+    """The real method, pointing the check at a failing path: no checker probes anything in the
+    sandbox, so Route53 never sees it fail; the wait fails and the restore still runs."""
+    drill_vars = {**DRILL_ONLY, "dr_drill_fail_method": "resource_path", "dr_drill_timeout": 4}
     code, output, _recap = playbook(*extra_vars(drill_vars), path="playbooks/dr_drill.yml")
     assert code != 0, output[-3000:]
-    assert "expected the SECONDARY record (the standby, 20.61.0.99)" in re.sub(r"\s+", " ", output), output[-3000:]
+    assert "Wait until Route53 reports the check failing" in output
     assert "Restore the primary" in output
+    check = health_checks(route53)[f"www.{ZONE}-primary"]
+    assert check["HealthCheckConfig"]["ResourcePath"] == "/health"
     assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+
+
+def test_a_drill_whose_target_cannot_be_met_fails_before_any_write(route53, zone_id, standby_estate):
+    mark = sandbox_mark()
+    code, output, _recap = playbook(
+        *extra_vars({**DRILL_ONLY, "dr_drill_rto_target_seconds": 60}), path="playbooks/dr_drill.yml"
+    )
+    assert code != 0
+    text = re.sub(r"\s+", " ", output)
+    assert "dr_drill_rto_target_seconds 60 s cannot be met: the settings predict 90 s" in text, output[-3000:]
+    assert aws_writes(mark) == {}
+    assert "Mark the primary unhealthy" not in output
+
+
+def test_the_runbook_activates_the_standby_and_returns(route53, zone_id, standby_estate):
+    """playbooks/dr_activate.yml as on the day: the VM started from pilot light, Route53 sending
+    clients to it (the primary's check failed on purpose, as nothing fails here by itself); then back."""
+    code, output, _recap = playbook(
+        *extra_vars({**DRILL_ONLY, "dr_activate_force": True}), path="playbooks/dr_activate.yml"
+    )
+    assert code == 0, output[-3000:]
+    assert vm_power_state() == "running"
+    assert answer(route53, zone_id) == ["20.61.0.4"]
+    assert "active: Route53 answers the secondary (20.61.0.4)" in re.sub(r"\s+", " ", output)
+    code, output, _recap = playbook(
+        *extra_vars({**DRILL_ONLY, "dr_activate_action": "return"}), path="playbooks/dr_activate.yml"
+    )
+    assert code == 0, output[-3000:]
+    assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
+    assert vm_power_state() == "deallocated"
+    assert "standby VM web-vm deallocated (pilot light)" in output

@@ -90,7 +90,7 @@ def _public_key_sha256(public_key):
 def _covers(pattern, hostname):
     pattern, hostname = pattern.lower().rstrip("."), hostname.lower().rstrip(".")
     if pattern.startswith("*."):
-        head, _, rest = hostname.partition(".")
+        head, _dot, rest = hostname.partition(".")
         return bool(head) and rest == pattern[2:]
     return pattern == hostname
 

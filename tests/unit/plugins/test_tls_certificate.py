@@ -39,7 +39,7 @@ def pair(common_name="standby.example.com", sans=("standby.example.com",), days=
 
 
 def test_a_certificate_is_read_with_its_names_and_expiry():
-    certificate, _ = pair(sans=("standby.example.com", "dr.example.com"))
+    certificate, _key = pair(sans=("standby.example.com", "dr.example.com"))
     info = tls_certificate_info(certificate, hostnames=["dr.example.com", "standby.example.com"])
     assert info["valid"] and not info["expired"]
     assert info["names"] == ["standby.example.com", "dr.example.com"]
@@ -48,13 +48,13 @@ def test_a_certificate_is_read_with_its_names_and_expiry():
 
 
 def test_the_leaf_of_a_chain_is_read():
-    leaf, _ = pair(sans=("leaf.example.com",))
-    other, _ = pair(sans=("other.example.com",))
+    leaf, _key = pair(sans=("leaf.example.com",))
+    other, _key = pair(sans=("other.example.com",))
     assert tls_certificate_info(leaf + other)["names"] == ["leaf.example.com"]
 
 
 def test_names_it_does_not_cover_are_listed():
-    certificate, _ = pair(sans=("standby.example.com",))
+    certificate, _key = pair(sans=("standby.example.com",))
     info = tls_certificate_info(certificate, hostnames=["standby.example.com", "dr.example.com"])
     assert info["uncovered"] == ["dr.example.com"]
 
@@ -64,17 +64,17 @@ def test_names_it_does_not_cover_are_listed():
     [("www.example.com", True), ("WWW.Example.com.", True), ("example.com", False), ("a.b.example.com", False)],
 )
 def test_a_wildcard_covers_one_label(host, covered):
-    certificate, _ = pair(sans=("*.example.com",))
+    certificate, _key = pair(sans=("*.example.com",))
     assert (tls_certificate_info(certificate, hostnames=[host])["uncovered"] == []) is covered
 
 
 def test_without_dns_names_the_common_name_counts():
-    certificate, _ = pair(common_name="cn.example.com", sans=())
+    certificate, _key = pair(common_name="cn.example.com", sans=())
     assert tls_certificate_info(certificate, hostnames=["cn.example.com"])["uncovered"] == []
 
 
 def test_an_expired_certificate_is_told():
-    certificate, _ = pair(days=-1)
+    certificate, _key = pair(days=-1)
     assert tls_certificate_info(certificate)["expired"] is True
 
 
@@ -87,14 +87,14 @@ def test_what_is_not_a_certificate_is_not_valid(text):
 
 def test_the_key_id_is_the_certificates_public_key():
     certificate, key = pair()
-    other_certificate, _ = pair()
+    other_certificate, _key = pair()
     assert tls_private_key_id(key) == tls_certificate_info(certificate)["public_key_sha256"]
     assert tls_private_key_id(key) != tls_certificate_info(other_certificate)["public_key_sha256"]
 
 
 def test_rsa_and_traditional_keys_are_read():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    certificate, _ = pair(key=key)
+    certificate, _key = pair(key=key)
     traditional = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     ).decode()
@@ -107,7 +107,7 @@ def test_an_encrypted_or_broken_key_gives_nothing():
     encrypted = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
     ).decode()
-    _, plain = pair()
+    _certificate, plain = pair()
     broken = plain.replace(plain.splitlines()[1], "A" * 64)
     assert tls_private_key_id(encrypted) == ""
     assert tls_private_key_id(broken) == ""

@@ -12,7 +12,6 @@ are made by the sandbox's own credentials service in a temporary folder.
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import os
 import re
@@ -25,12 +24,10 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ansible_run import ROOT
+from tls_pairs import self_signed
 
 from bespin_sandbox.layout import Layout
 from bespin_sandbox.services.credentials import STANDBY_FQDN, STANDBY_TLS_CERT, STANDBY_TLS_KEY, CredentialsService
@@ -102,24 +99,7 @@ def run_ansible(playbook: Path, extra: dict, env: dict[str, str]) -> subprocess.
 
 def make_pair(names: list[str], days: int = 30) -> tuple[str, str]:
     """A self-signed certificate for `names` (expired when days < 0) and its key, as PEM."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=10))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode(), private.decode()
+    return self_signed(common_name=names[0], sans=names, days=days)
 
 
 def key_line(pem: str) -> str:

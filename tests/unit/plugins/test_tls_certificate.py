@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from tls_pairs import self_signed
 
 from ansible_collections.bespin.platform.plugins.filter.tls_certificate import (
     tls_certificate_info,
@@ -16,30 +13,8 @@ from ansible_collections.bespin.platform.plugins.filter.tls_certificate import (
 )
 
 
-def pair(common_name="standby.example.com", sans=("standby.example.com",), days=30, key=None):
-    key = key or ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=2))
-        .not_valid_after(now + datetime.timedelta(days=days))
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(s) for s in sans]), critical=False)
-    certificate = builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    return certificate, private
-
-
 def test_a_certificate_is_read_with_its_names_and_expiry():
-    certificate, _key = pair(sans=("standby.example.com", "dr.example.com"))
+    certificate, _key = self_signed(sans=("standby.example.com", "dr.example.com"))
     info = tls_certificate_info(certificate, hostnames=["dr.example.com", "standby.example.com"])
     assert info["valid"] and not info["expired"]
     assert info["names"] == ["standby.example.com", "dr.example.com"]
@@ -48,13 +23,13 @@ def test_a_certificate_is_read_with_its_names_and_expiry():
 
 
 def test_the_leaf_of_a_chain_is_read():
-    leaf, _key = pair(sans=("leaf.example.com",))
-    other, _key = pair(sans=("other.example.com",))
+    leaf, _key = self_signed(sans=("leaf.example.com",))
+    other, _key = self_signed(sans=("other.example.com",))
     assert tls_certificate_info(leaf + other)["names"] == ["leaf.example.com"]
 
 
 def test_names_it_does_not_cover_are_listed():
-    certificate, _key = pair(sans=("standby.example.com",))
+    certificate, _key = self_signed(sans=("standby.example.com",))
     info = tls_certificate_info(certificate, hostnames=["standby.example.com", "dr.example.com"])
     assert info["uncovered"] == ["dr.example.com"]
 
@@ -64,17 +39,17 @@ def test_names_it_does_not_cover_are_listed():
     [("www.example.com", True), ("WWW.Example.com.", True), ("example.com", False), ("a.b.example.com", False)],
 )
 def test_a_wildcard_covers_one_label(host, covered):
-    certificate, _key = pair(sans=("*.example.com",))
+    certificate, _key = self_signed(sans=("*.example.com",))
     assert (tls_certificate_info(certificate, hostnames=[host])["uncovered"] == []) is covered
 
 
 def test_without_dns_names_the_common_name_counts():
-    certificate, _key = pair(common_name="cn.example.com", sans=())
+    certificate, _key = self_signed(common_name="cn.example.com", sans=())
     assert tls_certificate_info(certificate, hostnames=["cn.example.com"])["uncovered"] == []
 
 
 def test_an_expired_certificate_is_told():
-    certificate, _key = pair(days=-1)
+    certificate, _key = self_signed(days=-1)
     assert tls_certificate_info(certificate)["expired"] is True
 
 
@@ -86,15 +61,15 @@ def test_what_is_not_a_certificate_is_not_valid(text):
 
 
 def test_the_key_id_is_the_certificates_public_key():
-    certificate, key = pair()
-    other_certificate, _key = pair()
+    certificate, key = self_signed()
+    other_certificate, _key = self_signed()
     assert tls_private_key_id(key) == tls_certificate_info(certificate)["public_key_sha256"]
     assert tls_private_key_id(key) != tls_certificate_info(other_certificate)["public_key_sha256"]
 
 
 def test_rsa_and_traditional_keys_are_read():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    certificate, _key = pair(key=key)
+    certificate, _key = self_signed(key=key)
     traditional = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     ).decode()
@@ -107,7 +82,7 @@ def test_an_encrypted_or_broken_key_gives_nothing():
     encrypted = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")
     ).decode()
-    _certificate, plain = pair()
+    _certificate, plain = self_signed()
     broken = plain.replace(plain.splitlines()[1], "A" * 64)
     assert tls_private_key_id(encrypted) == ""
     assert tls_private_key_id(broken) == ""

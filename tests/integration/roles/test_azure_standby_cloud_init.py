@@ -387,7 +387,6 @@ def test_the_settings_checks_name_the_variable_and_print_no_key(tmp_path, invent
     cases = {
         "good_pem": (pem(fqdn_pair), None),
         "good_acme": (acme, None),
-        "bad_source": ({"azure_standby_tls_source": "self-signed"}, r"tls_source must be one of pem, acme"),
         "no_certificate": (pem(("", fqdn_pair[1])), r"azure_standby_tls_certificate is required .*it is empty"),
         "not_a_certificate": (pem(("hello", fqdn_pair[1])), r"azure_standby_tls_certificate is required .*is not one"),
         "no_key": (pem((fqdn_pair[0], "")), r"azure_standby_tls_private_key is required .*it is empty"),

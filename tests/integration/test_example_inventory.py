@@ -25,7 +25,8 @@ needs_sandbox = [pytest.mark.sandbox, pytest.mark.slow]
 
 # Variables the example sets that are not role options: Ansible's connection
 # settings, the node topology's per-nodegroup declarations, the vault's values
-# and the playbooks' own bespin_* settings.
+# and the playbooks' own bespin_* settings. A playbook's own settings (named
+# after it, e.g. dr_drill_*) count when its header comment documents them.
 NOT_ROLE_OPTIONS = re.compile(r"^(ansible_\w+|node_labels|node_taints|vault_\w+|bespin_\w+)$")
 # Keys that look secret but hold where a secret is kept, or how it is handled.
 SECRET_LOCATIONS = {
@@ -80,6 +81,17 @@ def role_options() -> set[str]:
     return names
 
 
+def playbook_options() -> set[str]:
+    """The <playbook>_* names each playbook's header comment documents."""
+    names = set()
+    for playbook in ROOT.glob("playbooks/*.yml"):
+        own = re.compile(rf"\b{re.escape(playbook.stem)}_\w+")
+        for line in playbook.read_text().splitlines():
+            if line.startswith("#"):
+                names.update(own.findall(line))
+    return names
+
+
 def walk(value, path=()):
     """Every (key path, value) pair under a YAML document."""
     if isinstance(value, dict):
@@ -92,8 +104,9 @@ def walk(value, path=()):
 
 
 def test_every_variable_of_the_example_is_a_role_option():
-    known = role_options()
+    known = role_options() | playbook_options()
     assert "argocd_repositories" in known and "azure_standby_mode" in known
+    assert "dr_drill_rto_target_seconds" in known
     unknown = {
         f"{path.relative_to(INVENTORY)}: {name}"
         for path in group_vars_files()

@@ -53,6 +53,10 @@ class AwsService(Service):
                 env={
                     # Attaching AWS managed policies needs them loaded when moto starts.
                     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+                    # ACM issues a requested certificate this many seconds after the
+                    # request (moto does not look for the DNS validation records:
+                    # the tests read them from the zone themselves).
+                    "MOTO_ACM_VALIDATION_WAIT": "3",
                     ADDON_DELAY_ENV: os.environ.get(ADDON_DELAY_ENV, "2"),
                 },
                 start_timeout=60.0,

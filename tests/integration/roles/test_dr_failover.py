@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -350,3 +351,148 @@ def test_the_runbook_activates_the_standby_and_returns(route53, zone_id, standby
     assert answer(route53, zone_id) == [BASE["dr_failover_primary_alb_dns_name"]]
     assert vm_power_state() == "deallocated"
     assert "standby VM web-vm deallocated (pilot light)" in output
+
+
+# The CloudFront secondary ---------------------------------------------------------------------
+
+STATIC = f"static.{ZONE}"
+SITE_ORIGIN = "bespinsite.z6.web.core.windows.net"
+# The static pair: PRIMARY an alias to the ALB, SECONDARY an alias to the distribution the role makes.
+CLOUDFRONT = {
+    "dr_failover_record_name": STATIC,
+    "dr_failover_secondary_kind": "cloudfront",
+    "dr_failover_dr_record_name": "",
+    "dr_failover_health_check_name": f"{STATIC}-primary",
+}
+
+
+@pytest.fixture(scope="module")
+def cloudfront(sandbox):
+    return boto3.client("cloudfront")
+
+
+@pytest.fixture(scope="module")
+def acm(sandbox):
+    return boto3.client("acm", region_name="us-east-1")
+
+
+def distributions_for(cloudfront, alias: str) -> list[dict]:
+    listed = cloudfront.list_distributions()["DistributionList"].get("Items", [])
+    return [d for d in listed if alias in d["Aliases"].get("Items", [])]
+
+
+def test_cloudfront_check_mode_on_a_fresh_zone_writes_nothing(route53, zone_id, cloudfront):
+    mark = sandbox_mark()
+    code, output, recap = converge("--check", "--diff", **CLOUDFRONT)
+    assert code == 0, output[-3000:]
+    # health check, certificate, distribution, PRIMARY, SECONDARY
+    assert recap["changed"] == 5, output[-3000:]
+    assert aws_writes(mark) == {}
+    assert distributions_for(cloudfront, STATIC) == []
+
+
+def test_cloudfront_in_front_of_the_site_with_its_certificate_and_a_rerun_writes_nothing(
+    route53, zone_id, cloudfront, acm
+):
+    mark = sandbox_mark()
+    code, output, recap = converge(**CLOUDFRONT)
+    assert code == 0, output[-3000:]
+    writes = aws_writes(mark)
+    assert writes.get("RequestCertificate") == 1 and writes.get("CreateDistributionWithTags") == 1, writes
+
+    (summary,) = distributions_for(cloudfront, STATIC)
+    config = cloudfront.get_distribution_config(Id=summary["Id"])["DistributionConfig"]
+    (origin,) = config["Origins"]["Items"]
+    assert origin["DomainName"] == SITE_ORIGIN
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert origin["CustomOriginConfig"]["OriginSslProtocols"]["Items"] == ["TLSv1.2"]
+    assert config["Aliases"]["Items"] == [STATIC]
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert config["DefaultRootObject"] == "index.html"
+    (error,) = config["CustomErrorResponses"]["Items"]
+    assert (error["ErrorCode"], str(error["ResponseCode"]), error["ResponsePagePath"]) == (404, "404", "/404.html")
+
+    arn = config["ViewerCertificate"]["ACMCertificateArn"]
+    assert arn.startswith("arn:aws:acm:us-east-1:")
+    certificate = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert certificate["DomainName"] == STATIC and certificate["Status"] == "ISSUED"
+    # ACM's validation record is in the zone (the sandbox's ACM issues without looking: the test does).
+    (validation,) = certificate["DomainValidationOptions"]
+    wanted = validation["ResourceRecord"]
+    found = records(route53, zone_id, wanted["Name"].rstrip("."))
+    assert [r["ResourceRecords"] for r in found] == [[{"Value": wanted["Value"]}]]
+
+    pair = {r["Failover"]: r for r in records(route53, zone_id, STATIC)}
+    assert pair["SECONDARY"]["AliasTarget"]["DNSName"].rstrip(".") == summary["DomainName"]
+    assert pair["SECONDARY"]["AliasTarget"]["HostedZoneId"] == "Z2FDTNDATAQYW2"
+
+    mark = sandbox_mark()
+    code, output, recap = converge(**CLOUDFRONT)
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 0
+    assert aws_writes(mark) == {}
+    assert len(distributions_for(cloudfront, STATIC)) == 1
+    mark = sandbox_mark()
+    code, output, recap = converge("--check", **CLOUDFRONT)
+    assert (code, recap["changed"], aws_writes(mark)) == (0, 0, {}), output[-3000:]
+
+
+def test_a_warm_standby_becomes_the_app_origin_in_place(cloudfront):
+    app = {**CLOUDFRONT, "dr_failover_cloudfront_app_origin": STANDBY["azure_standby_fqdn"]}
+    mark = sandbox_mark()
+    code, output, recap = converge(**app)
+    assert code == 0, output[-3000:]
+    assert recap["changed"] == 1 and aws_writes(mark) == {"UpdateDistribution": 1}, output[-3000:]
+    (summary,) = distributions_for(cloudfront, STATIC)
+    config = cloudfront.get_distribution_config(Id=summary["Id"])["DistributionConfig"]
+    origins = {o["Id"]: o["DomainName"] for o in config["Origins"]["Items"]}
+    assert origins == {"azure-site": SITE_ORIGIN, "azure-vm": STANDBY["azure_standby_fqdn"]}
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "azure-vm"
+    (page,) = config["CacheBehaviors"]["Items"]
+    assert (page["PathPattern"], page["TargetOriginId"]) == ("/404.html", "azure-site")
+    codes = {e["ErrorCode"]: str(e["ResponseCode"]) for e in config["CustomErrorResponses"]["Items"]}
+    assert codes == {404: "404", 502: "503", 503: "503", 504: "503"}
+    code, output, recap = converge(**app)
+    assert (code, recap["changed"]) == (0, 0), output[-3000:]
+
+
+def other_certificate(acm, name: str) -> str:
+    return acm.request_certificate(DomainName=name, ValidationMethod="DNS")["CertificateArn"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"dr_failover_secondary_kind": "site", "dr_failover_record_type": "CNAME"},
+         "dr_failover_secondary_kind site points Route53 straight at the Azure static website"),
+        ({"dr_failover_secondary_kind": "vm", "dr_failover_record_type": "CNAME", "dr_failover_secondary_target": SITE_ORIGIN},
+         f"dr_failover_secondary_target '{SITE_ORIGIN}' is an Azure static website host"),
+        ({"dr_failover_cloudfront_aliases": [STATIC, "www.example.org"]},
+         "dr_failover_cloudfront_aliases must be names inside dr_failover_zone petclinic.example.com"),
+        ({"dr_failover_cloudfront_site_origin": "bespinsite.blob.core.windows.net"},
+         "dr_failover_cloudfront_site_origin must be an Azure static website endpoint"),
+        ({"dr_failover_cloudfront_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"},
+         "dr_failover_cloudfront_certificate_arn must be an ACM certificate ARN in us-east-1"),
+    ],
+)
+def test_bad_cloudfront_settings_fail_before_any_write(overrides, message):
+    mark = sandbox_mark()
+    code, output, _recap = converge(**{**CLOUDFRONT, "dr_failover_record_name": f"bad.{ZONE}", **overrides})
+    assert code != 0
+    assert message in re.sub(r"\s+", " ", output), output[-3000:]
+    assert aws_writes(mark) == {}
+
+
+def test_a_certificate_for_another_name_fails_before_any_write(acm):
+    arn = other_certificate(acm, "shop.example.org")
+    deadline = time.monotonic() + 30
+    while acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] != "ISSUED" and time.monotonic() < deadline:
+        time.sleep(1)
+    mark = sandbox_mark()
+    code, output, _recap = converge(
+        **{**CLOUDFRONT, "dr_failover_record_name": f"bad.{ZONE}", "dr_failover_cloudfront_certificate_arn": arn}
+    )
+    assert code != 0
+    text = re.sub(r"\s+", " ", output)
+    assert f"dr_failover_cloudfront_certificate_arn {arn}: it is for shop.example.org and does not cover bad.{ZONE}" in text, output[-3000:]
+    assert aws_writes(mark) == {}

@@ -1,0 +1,131 @@
+# Copyright: (c) 2026, bespin.platform maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The names an ACM certificate covers, which existing certificate a request is, and its DNS records.
+
+Pure functions on the shapes ACM answers with (ListCertificates' summaries,
+DescribeCertificate's Certificate), no boto3: the acm_certificate_request module
+and the acm_uncovered filter share them, and unit tests need no AWS.
+
+A wildcard ``*.example.com`` covers exactly one label to its left
+(``www.example.com``), not the apex ``example.com`` nor ``a.b.example.com``.
+"""
+
+import re
+
+MAX_NAME = 253
+LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+WILDCARD = "*."
+
+# The statuses of a certificate a request may be found again in, the better first.
+USABLE_STATUSES = ("ISSUED", "PENDING_VALIDATION")
+
+
+def normalise(name):
+    """The name in the form ACM compares it: lower case, no trailing dot."""
+    return str(name).strip().lower().rstrip(".")
+
+
+def valid_domain(name):
+    """Whether `name` is a DNS name ACM can put in a certificate: two labels or more, each 1-63 letters, digits
+    or inner hyphens, 253 characters at most, optionally after a leading ``*.``."""
+    if not isinstance(name, str):
+        return False
+    name = normalise(name)
+    if not name or len(name) > MAX_NAME:
+        return False
+    labels = name.removeprefix(WILDCARD).split(".")
+    return len(labels) >= 2 and all(LABEL.match(label) for label in labels)
+
+
+def covers(cert_names, name):
+    """Whether one of the certificate's names is `name` or a wildcard one label above it."""
+    wanted = normalise(name)
+    head, _dot, parent = wanted.partition(".")
+    # What a wildcard must read to cover `wanted`; a wildcard never covers another wildcard.
+    wildcard = f"{WILDCARD}{parent}" if head and head != "*" and parent else None
+    return any(cert_name in (wanted, wildcard) for cert_name in map(normalise, cert_names))
+
+
+def uncovered(cert_names, names):
+    """The `names` (as given, in order) the certificate's names do not cover."""
+    cert_names = list(cert_names)
+    return [name for name in names if not covers(cert_names, name)]
+
+
+def names_of(certificate):
+    """The set of (normalised) names a DescribeCertificate Certificate holds."""
+    names = [certificate.get("DomainName", ""), *(certificate.get("SubjectAlternativeNames") or [])]
+    return {normalise(name) for name in names if name}
+
+
+def wanted_names(domain_name, sans):
+    """The names a request for `domain_name` with `sans` gives the certificate, sorted and normalised."""
+    return sorted({normalise(domain_name)} | {normalise(name) for name in sans})
+
+
+def dns_validated(certificate):
+    """Whether no validation option of the certificate names a method other than DNS (a ListCertificates
+    summary has none: it counts as DNS until described)."""
+    options = certificate.get("DomainValidationOptions") or []
+    return all(option.get("ValidationMethod", "DNS") == "DNS" for option in options)
+
+
+def _rank(certificate):
+    # ISSUED before PENDING_VALIDATION; then the one valid the longest, then the newest; the ARN breaks ties.
+    return (
+        USABLE_STATUSES.index(certificate["Status"]),
+        -_epoch(certificate.get("NotAfter")),
+        -_epoch(certificate.get("CreatedAt")),
+        certificate.get("CertificateArn", ""),
+    )
+
+
+def _epoch(value):
+    if value is None:
+        return 0.0
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    return float(value)
+
+
+def pick_existing(summaries_with_details, domain_name, sans):
+    """The best certificate ACM issued for exactly these names, or None.
+
+    `summaries_with_details` are certificates as DescribeCertificate gives them (its ``Certificate``), or
+    ListCertificates summaries merged with that. A match is AMAZON_ISSUED, has `domain_name` as its DomainName
+    and exactly {domain_name} | sans as its names; ISSUED is preferred over PENDING_VALIDATION, and any other
+    status (FAILED, EXPIRED, REVOKED, VALIDATION_TIMED_OUT, INACTIVE) is never picked. One whose validation
+    options name another method than DNS (EMAIL, which DNS records never validate nor renew) is not either."""
+    domain = normalise(domain_name)
+    wanted = set(wanted_names(domain_name, sans))
+    matches = [
+        certificate
+        for certificate in summaries_with_details
+        if certificate.get("Type") == "AMAZON_ISSUED"
+        and certificate.get("Status") in USABLE_STATUSES
+        and normalise(certificate.get("DomainName", "")) == domain
+        and names_of(certificate) == wanted
+        and dns_validated(certificate)
+    ]
+    return min(matches, key=_rank) if matches else None
+
+
+def validation_records(certificate):
+    """The CNAME records DNS validation needs, as [{domain_name, name, type, value}] sorted by name, one a distinct
+    record (a wildcard and its apex share one, named by the apex), or None while ACM has not given every name its
+    record yet."""
+    options = certificate.get("DomainValidationOptions") or []
+    if not options:
+        return None
+    records = {}
+    for option in options:
+        record = option.get("ResourceRecord")
+        if not record or not record.get("Name") or not record.get("Value"):
+            return None
+        kind = record.get("Type", "CNAME")
+        key = (normalise(record["Name"]), kind, record["Value"])
+        domain = option.get("DomainName", "")
+        if key in records and not records[key]["domain_name"].startswith(WILDCARD):
+            continue
+        records[key] = {"domain_name": domain, "name": record["Name"], "type": kind, "value": record["Value"]}
+    return [records[key] for key in sorted(records)]

@@ -293,7 +293,35 @@ def _azure(vms, ips, nsgs, site):
     }
 
 
-def _route53(records, health):
+def _last_drill(tag):
+    """The bespin:last-drill tag playbooks/dr_drill.yml leaves on the health check, as fields."""
+    if not tag:
+        return {}
+    words = tag.split()
+    fields = dict(word.split("=", 1) for word in words[1:] if "=" in word)
+    return {
+        "at": words[0],
+        "measured": fields.get("measured", ""),
+        "predicted": fields.get("predicted", ""),
+        "target": fields.get("target", ""),
+        "result": words[-1] if words[-1] in ("met", "missed") else "",
+    }
+
+
+def _cloudfront(distribution):
+    if not distribution:
+        return {}
+    return {
+        "id": distribution.get("id", ""),
+        "domain_name": distribution.get("domain_name", ""),
+        "status": distribution.get("status", ""),
+        "aliases": list(distribution.get("aliases") or []),
+        "origins": dict(distribution.get("origins") or {}),
+        "certificate_arn": distribution.get("certificate_arn", ""),
+    }
+
+
+def _route53(records, health, cloudfront=None, last_drill=""):
     if _read(records) is None:
         return _missing("Route53 was not read (dr_failover_zone unset)")
     rows = []
@@ -325,6 +353,8 @@ def _route53(records, health):
         "read": True,
         "records": sorted(rows, key=lambda row: (row["name"], row["failover"])),
         "health_check_status": statuses[0] if statuses else "",
+        "cloudfront": _cloudfront(cloudfront),
+        "last_drill": _last_drill(last_drill),
     }
 
 
@@ -355,7 +385,7 @@ def platform_report(reads, title="platform"):
         "argocd": _argocd(reads.get("argocd"), reads.get("rollouts")),
         "redis": _redis(reads.get("redis")),
         "azure": _azure(reads.get("vms"), reads.get("ips"), reads.get("nsgs"), reads.get("site")),
-        "route53": _route53(reads.get("records"), reads.get("health")),
+        "route53": _route53(reads.get("records"), reads.get("health"), reads.get("cloudfront"), reads.get("last_drill")),
         "runs": _runs(reads.get("runs")),
     }
     report["summary"] = {
@@ -491,6 +521,21 @@ def platform_report_text(report):
             ],
         )
         body.append(f"  primary health check: {route53['health_check_status'] or 'unknown'}")
+        cloudfront = route53["cloudfront"]
+        if cloudfront:
+            origins = ", ".join(f"{name} {domain}" for name, domain in cloudfront["origins"].items())
+            body.append(
+                f"  CloudFront {cloudfront['id']} {cloudfront['domain_name']} ({cloudfront['status']}):"
+                f" {', '.join(cloudfront['aliases'])} to {origins}"
+            )
+            body.append(f"    certificate {cloudfront['certificate_arn'] or '-'}")
+        drill = route53["last_drill"]
+        body.append(
+            f"  last DR drill: {drill['at']}, RTO measured {drill['measured']}, predicted {drill['predicted']},"
+            f" target {drill['target']}: {drill['result'] or '?'}"
+            if drill
+            else "  last DR drill: none recorded (ansible-playbook playbooks/dr_drill.yml)"
+        )
     else:
         body = [f"  {route53['note']}"]
     section("DR: Route53 failover", body)

@@ -41,6 +41,7 @@ BASE = {
     "dr_failover_primary_alb_dns_name": "k8s-test-0123456789.ap-northeast-2.elb.amazonaws.com",
     "dr_failover_primary_alb_zone_id": "ZWKZPGTI48KDX",
     "dr_failover_primary_target": "",
+    "dr_failover_secondary_kind": "vm",
     "dr_failover_dr_record_name": f"dr.{ZONE}",
     "dr_failover_standby_fqdn": STANDBY["azure_standby_fqdn"],
     "dr_failover_standby_ip": STANDBY["azure_standby_public_ip"],
@@ -363,6 +364,7 @@ CLOUDFRONT = {
     "dr_failover_secondary_kind": "cloudfront",
     "dr_failover_dr_record_name": "",
     "dr_failover_health_check_name": f"{STATIC}-primary",
+    "dr_failover_cloudfront_site_origin": SITE_ORIGIN,  # not the sandbox inventory's
 }
 
 
@@ -385,8 +387,9 @@ def test_cloudfront_check_mode_on_a_fresh_zone_writes_nothing(route53, zone_id, 
     mark = sandbox_mark()
     code, output, recap = converge("--check", "--diff", **CLOUDFRONT)
     assert code == 0, output[-3000:]
-    # health check, certificate, distribution, PRIMARY, SECONDARY
-    assert recap["changed"] == 5, output[-3000:]
+    # health check, certificate, its validation record, distribution, PRIMARY, SECONDARY
+    assert recap["changed"] == 6, output[-3000:]
+    assert "would create: aliases" in output
     assert aws_writes(mark) == {}
     assert distributions_for(cloudfront, STATIC) == []
 

@@ -130,3 +130,47 @@ def test_text_has_every_heading_and_the_runs():
     ):
         assert heading in text
     assert "karpenter" in text and "dedicated=infra:NoSchedule" in text and "12.5" in text
+
+
+ROUTE53 = {
+    "records": {
+        "resource_record_sets": [
+            {
+                "name": "www.example.com.",
+                "type": "A",
+                "failover": "SECONDARY",
+                "alias_target": {"dns_name": "d111111abcdef8.cloudfront.net."},
+            }
+        ]
+    },
+    "health": {"health_check_observations": [{"status_report": {"status": "Success: HTTP Status Code 200"}}]},
+    "cloudfront": {
+        "id": "E2QWRUHAPOMQZL",
+        "domain_name": "d111111abcdef8.cloudfront.net",
+        "status": "Deployed",
+        "aliases": ["www.example.com"],
+        "origins": {"azure-site": "site.z6.web.core.windows.net"},
+        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    },
+    "last_drill": "2026-12-03T08:00:00Z measured=64.2s predicted=90s target=120s met",
+}
+
+
+def test_the_distribution_and_the_last_drill_are_reported():
+    report = platform_report({**READS, **ROUTE53})
+    assert report["route53"]["last_drill"] == {
+        "at": "2026-12-03T08:00:00Z",
+        "measured": "64.2s",
+        "predicted": "90s",
+        "target": "120s",
+        "result": "met",
+    }
+    text = platform_report_text(report)
+    assert "CloudFront E2QWRUHAPOMQZL d111111abcdef8.cloudfront.net (Deployed): www.example.com to azure-site site.z6" in text
+    assert "last DR drill: 2026-12-03T08:00:00Z, RTO measured 64.2s, predicted 90s, target 120s: met" in text
+
+
+def test_no_drill_yet_says_how_to_run_one():
+    text = platform_report_text(platform_report({**READS, **ROUTE53, "last_drill": "", "cloudfront": {}}))
+    assert "last DR drill: none recorded (ansible-playbook playbooks/dr_drill.yml)" in text
+    assert "CloudFront" not in text

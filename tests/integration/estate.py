@@ -159,6 +159,15 @@ def aws() -> dict[str, Any]:
         for item in eks.list_pod_identity_associations(clusterName=cluster)["associations"]
     )
     checks = {check["Id"]: check["HealthCheckConfig"] for check in route53.list_health_checks()["HealthChecks"]}
+    distributions, certificates = cloudfront_distributions(), acm_certificates()
+    # Names CloudFront and ACM draw at random, by what they stand for.
+    distribution_of = {d["DomainName"]: f"distribution for {','.join(d['Aliases'].get('Items', []))}" for d in distributions}
+    validation_of = {
+        option["ResourceRecord"]["Name"]: f"ACM validation of {option['DomainName']}"
+        for certificate in certificates
+        for option in certificate.get("DomainValidationOptions", [])
+        if "ResourceRecord" in option
+    }
     records = {}
     for zone in route53.list_hosted_zones()["HostedZones"]:
         for record in route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
@@ -167,7 +176,13 @@ def aws() -> dict[str, Any]:
             shape = {key: value for key, value in record.items() if key != "HealthCheckId"}
             if "HealthCheckId" in record:
                 shape["health_check"] = checks.get(record["HealthCheckId"], "missing")
-            records[f"{record['Name']} {record['Type']} {record.get('SetIdentifier', '')}".strip()] = shape
+            if record["Name"] in validation_of:
+                shape = {"Type": record["Type"], "stands_for": validation_of[record["Name"]]}
+            target = (record.get("AliasTarget") or {}).get("DNSName", "").rstrip(".")
+            if target in distribution_of:
+                shape["AliasTarget"] = {**record["AliasTarget"], "DNSName": distribution_of[target]}
+            name = validation_of.get(record["Name"], record["Name"])
+            records[f"{name} {record['Type']} {record.get('SetIdentifier', '')}".strip()] = shape
     return {
         "iam_roles": roles,
         "iam_policies": policies,
@@ -177,7 +192,33 @@ def aws() -> dict[str, Any]:
         # Health checks by configuration: two alike are a duplicate, and show as a count of 2.
         "route53_health_checks": dict(Counter(digest(config) for config in checks.values())),
         "secrets": sorted(secret["Name"] for secret in secrets.list_secrets()["SecretList"]),
+        # By their names: two alike are a duplicate, and show as a count of 2.
+        "cloudfront_distributions": dict(
+            Counter(",".join(d["Aliases"].get("Items", [])) for d in distributions)
+        ),
+        "cloudfront_configs": {
+            ",".join(d["Aliases"].get("Items", [])): {
+                "origins": sorted(o["DomainName"] for o in d["Origins"]["Items"]),
+                "errors": sorted(e["ErrorCode"] for e in d["CustomErrorResponses"].get("Items", [])),
+                "enabled": d["Enabled"],
+            }
+            for d in distributions
+        },
+        "acm_certificates": dict(
+            Counter(" ".join(c.get("SubjectAlternativeNames", [c["DomainName"]])) + " " + c["Status"] for c in certificates)
+        ),
     }
+
+
+def cloudfront_distributions() -> list[dict]:
+    return boto3.client("cloudfront").list_distributions()["DistributionList"].get("Items", [])
+
+
+def acm_certificates() -> list[dict]:
+    """Every certificate in us-east-1, where CloudFront's are, described."""
+    acm = boto3.client("acm", region_name="us-east-1")
+    listed = acm.get_paginator("list_certificates").paginate().build_full_result()["CertificateSummaryList"]
+    return [acm.describe_certificate(CertificateArn=item["CertificateArn"])["Certificate"] for item in listed]
 
 
 # Azure ----------------------------------------------------------------------------------

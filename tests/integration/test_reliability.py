@@ -251,6 +251,9 @@ def test_nothing_was_made_twice(scenario, reference_estate):
     assert all(count == 1 for count in aws["route53_health_checks"].values()), aws["route53_health_checks"]
     assert sum(aws["route53_health_checks"].values()) == sum(reference_estate["aws"]["route53_health_checks"].values())
     assert sorted(aws["iam_roles"]) == sorted(reference_estate["aws"]["iam_roles"])
+    for kind in ("cloudfront_distributions", "acm_certificates"):
+        assert aws[kind] == reference_estate["aws"][kind], kind
+        assert set(aws[kind].values()) == {1}, (kind, aws[kind])
     for kind in ("virtualMachines", "networkInterfaces", "publicIPAddresses"):
         names = sorted(name for name in azure if f"/{kind} " in name)
         assert names == sorted(name for name in reference_estate["azure"] if f"/{kind} " in name), kind

@@ -18,7 +18,7 @@ DOCUMENTATION = r"""
 name: cloudfront_drift
 author: bespin.platform maintainers (@bespin)
 version_added: 0.3.0
-short_description: The fields where a CloudFront distribution differs from community.aws.cloudfront_distribution arguments
+short_description: Where a CloudFront distribution differs from community.aws.cloudfront_distribution arguments
 description:
   - Compares a distribution's C(DistributionConfig) (as community.aws.cloudfront_distribution_info returns it) with the
     arguments the dr_failover role gives community.aws.cloudfront_distribution, on the fields those arguments set
@@ -125,7 +125,8 @@ def shape_of_config(config):
         "origins": {origin.get("Id"): origin_of_config(origin) for origin in items(config.get("Origins"))},
         "default_cache_behavior": behavior_of_config(config.get("DefaultCacheBehavior") or {}),
         "cache_behaviors": {
-            behavior.get("PathPattern"): behavior_of_config(behavior) for behavior in items(config.get("CacheBehaviors"))
+            behavior.get("PathPattern"): behavior_of_config(behavior)
+            for behavior in items(config.get("CacheBehaviors"))
         },
         "custom_error_responses": {
             int(response["ErrorCode"]): {
@@ -156,7 +157,8 @@ def shape_of_arguments(arguments):
         "origins": {origin.get("id"): origin_of_arguments(origin) for origin in arguments.get("origins") or []},
         "default_cache_behavior": behavior_of_arguments(arguments.get("default_cache_behavior") or {}),
         "cache_behaviors": {
-            behavior.get("path_pattern"): behavior_of_arguments(behavior) for behavior in arguments.get("cache_behaviors") or []
+            behavior.get("path_pattern"): behavior_of_arguments(behavior)
+            for behavior in arguments.get("cache_behaviors") or []
         },
         "custom_error_responses": {
             int(response["error_code"]): {
@@ -171,15 +173,21 @@ def shape_of_arguments(arguments):
 
 def cloudfront_drift(config, wanted):
     if not isinstance(wanted, dict):
-        raise AnsibleFilterError(f"cloudfront_drift: wanted must be the module's arguments (a dict), got {type(wanted).__name__}")
+        raise AnsibleFilterError(
+            f"cloudfront_drift: wanted must be the module's arguments (a dict), got {type(wanted).__name__}"
+        )
     if config is not None and not isinstance(config, dict):
-        raise AnsibleFilterError(f"cloudfront_drift: expected a DistributionConfig (a dict), got {type(config).__name__}")
+        raise AnsibleFilterError(
+            f"cloudfront_drift: expected a DistributionConfig (a dict), got {type(config).__name__}"
+        )
     after = shape_of_arguments(wanted)
     if not config:
         return [{"field": field, "before": None, "after": value} for field, value in after.items()]
     before = shape_of_config(config)
     return [
-        {"field": field, "before": before[field], "after": value} for field, value in after.items() if before[field] != value
+        {"field": field, "before": before[field], "after": value}
+        for field, value in after.items()
+        if before[field] != value
     ]
 
 

@@ -385,7 +385,9 @@ def platform_report(reads, title="platform"):
         "argocd": _argocd(reads.get("argocd"), reads.get("rollouts")),
         "redis": _redis(reads.get("redis")),
         "azure": _azure(reads.get("vms"), reads.get("ips"), reads.get("nsgs"), reads.get("site")),
-        "route53": _route53(reads.get("records"), reads.get("health"), reads.get("cloudfront"), reads.get("last_drill")),
+        "route53": _route53(
+            reads.get("records"), reads.get("health"), reads.get("cloudfront"), reads.get("last_drill")
+        ),
         "runs": _runs(reads.get("runs")),
     }
     report["summary"] = {

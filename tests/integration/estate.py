@@ -161,7 +161,9 @@ def aws() -> dict[str, Any]:
     checks = {check["Id"]: check["HealthCheckConfig"] for check in route53.list_health_checks()["HealthChecks"]}
     distributions, certificates = cloudfront_distributions(), acm_certificates()
     # Names CloudFront and ACM draw at random, by what they stand for.
-    distribution_of = {d["DomainName"]: f"distribution for {','.join(d['Aliases'].get('Items', []))}" for d in distributions}
+    distribution_of = {
+        d["DomainName"]: f"distribution for {','.join(d['Aliases'].get('Items', []))}" for d in distributions
+    }
     validation_of = {
         option["ResourceRecord"]["Name"]: f"ACM validation of {option['DomainName']}"
         for certificate in certificates
@@ -193,9 +195,7 @@ def aws() -> dict[str, Any]:
         "route53_health_checks": dict(Counter(digest(config) for config in checks.values())),
         "secrets": sorted(secret["Name"] for secret in secrets.list_secrets()["SecretList"]),
         # By their names: two alike are a duplicate, and show as a count of 2.
-        "cloudfront_distributions": dict(
-            Counter(",".join(d["Aliases"].get("Items", [])) for d in distributions)
-        ),
+        "cloudfront_distributions": dict(Counter(",".join(d["Aliases"].get("Items", [])) for d in distributions)),
         "cloudfront_configs": {
             ",".join(d["Aliases"].get("Items", [])): {
                 "origins": sorted(o["DomainName"] for o in d["Origins"]["Items"]),
@@ -205,7 +205,9 @@ def aws() -> dict[str, Any]:
             for d in distributions
         },
         "acm_certificates": dict(
-            Counter(" ".join(c.get("SubjectAlternativeNames", [c["DomainName"]])) + " " + c["Status"] for c in certificates)
+            Counter(
+                " ".join(c.get("SubjectAlternativeNames", [c["DomainName"]])) + " " + c["Status"] for c in certificates
+            )
         ),
     }
 

@@ -112,10 +112,22 @@ def test_the_report_says_what_the_platform_is(demo):
     assert report["redis"]["usable"] is True and report["redis"]["master"]
     assert report["azure"]["vms"][0]["power_state"].endswith("deallocated")
     assert {row["failover"] for row in report["route53"]["records"]} >= {"PRIMARY", "SECONDARY"}
+    # The SECONDARY is an alias to the distribution in front of the maintenance site, and the
+    # demo's drill left its result on the health check.
+    cloudfront = report["route53"]["cloudfront"]
+    secondary = next(row for row in report["route53"]["records"] if row["failover"] == "SECONDARY")
+    assert secondary["alias"] and secondary["target"] == cloudfront["domain_name"]
+    assert cloudfront["aliases"] == ["www.petclinic.example.com"]
+    assert cloudfront["origins"] == {"azure-site": "petclinicstandbysite.z6.web.core.windows.net"}
+    assert cloudfront["certificate_arn"].startswith("arn:aws:acm:us-east-1:")
+    drill = report["route53"]["last_drill"]
+    assert (drill["predicted"], drill["target"], drill["result"]) == ("90s", "120s", "met"), drill
     # The text form (its headings are the unit tests' business): the estate's own names and both runs.
     text = (report_dir / "platform.txt").read_text()
     assert "dedicated=infra:NoSchedule" in text and "petclinic-standby-vm" in text
     assert "first run (converge)" in text and "second run (nothing may change)" in text
+    assert f"CloudFront {cloudfront['id']} {cloudfront['domain_name']}" in text
+    assert "last DR drill: " in text and "target 120s: met" in text
 
 
 def png_pixels_differ(png: bytes) -> tuple[int, int, int]:

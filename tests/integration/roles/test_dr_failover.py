@@ -358,6 +358,9 @@ def test_the_runbook_activates_the_standby_and_returns(route53, zone_id, standby
 
 STATIC = f"static.{ZONE}"
 SITE_ORIGIN = "bespinsite.z6.web.core.windows.net"
+NO_CERTIFICATE = "11111111-2222-3333-4444-555555555555"
+ACM_ARN_PREFIX = "arn:aws:acm:us-east-1:123456789012:certificate/"
+EU_ARN_PREFIX = "arn:aws:acm:eu-west-1:123456789012:certificate/"
 # The static pair: PRIMARY an alias to the ALB, SECONDARY an alias to the distribution the role makes.
 CLOUDFRONT = {
     "dr_failover_record_name": STATIC,
@@ -466,16 +469,34 @@ def other_certificate(acm, name: str) -> str:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"dr_failover_secondary_kind": "site", "dr_failover_record_type": "CNAME"},
-         "dr_failover_secondary_kind site points Route53 straight at the Azure static website"),
-        ({"dr_failover_secondary_kind": "vm", "dr_failover_record_type": "CNAME", "dr_failover_secondary_target": SITE_ORIGIN},
-         f"dr_failover_secondary_target '{SITE_ORIGIN}' is an Azure static website host"),
-        ({"dr_failover_cloudfront_aliases": [STATIC, "www.example.org"]},
-         "dr_failover_cloudfront_aliases must be names inside dr_failover_zone petclinic.example.com"),
-        ({"dr_failover_cloudfront_site_origin": "bespinsite.blob.core.windows.net"},
-         "dr_failover_cloudfront_site_origin must be an Azure static website endpoint"),
-        ({"dr_failover_cloudfront_certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"},
-         "dr_failover_cloudfront_certificate_arn must be an ACM certificate ARN in us-east-1"),
+        (
+            {"dr_failover_secondary_kind": "site", "dr_failover_record_type": "CNAME"},
+            "dr_failover_secondary_kind site points Route53 straight at the Azure static website",
+        ),
+        (
+            {
+                "dr_failover_secondary_kind": "vm",
+                "dr_failover_record_type": "CNAME",
+                "dr_failover_secondary_target": SITE_ORIGIN,
+            },
+            f"dr_failover_secondary_target '{SITE_ORIGIN}' is an Azure static website host",
+        ),
+        (
+            {"dr_failover_cloudfront_aliases": [STATIC, "www.example.org"]},
+            "dr_failover_cloudfront_aliases must be names inside dr_failover_zone petclinic.example.com",
+        ),
+        (
+            {"dr_failover_cloudfront_site_origin": "bespinsite.blob.core.windows.net"},
+            "dr_failover_cloudfront_site_origin must be an Azure static website endpoint",
+        ),
+        (
+            {"dr_failover_cloudfront_certificate_arn": f"{EU_ARN_PREFIX}{NO_CERTIFICATE}"},
+            "dr_failover_cloudfront_certificate_arn must be an ACM certificate ARN in us-east-1",
+        ),
+        (
+            {"dr_failover_cloudfront_certificate_arn": f"{ACM_ARN_PREFIX}{NO_CERTIFICATE}"},
+            f"certificate/{NO_CERTIFICATE}: no such certificate in us-east-1",
+        ),
     ],
 )
 def test_bad_cloudfront_settings_fail_before_any_write(overrides, message):
@@ -489,7 +510,10 @@ def test_bad_cloudfront_settings_fail_before_any_write(overrides, message):
 def test_a_certificate_for_another_name_fails_before_any_write(acm):
     arn = other_certificate(acm, "shop.example.org")
     deadline = time.monotonic() + 30
-    while acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] != "ISSUED" and time.monotonic() < deadline:
+    while (
+        acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] != "ISSUED"
+        and time.monotonic() < deadline
+    ):
         time.sleep(1)
     mark = sandbox_mark()
     code, output, _recap = converge(
@@ -497,5 +521,8 @@ def test_a_certificate_for_another_name_fails_before_any_write(acm):
     )
     assert code != 0
     text = re.sub(r"\s+", " ", output)
-    assert f"dr_failover_cloudfront_certificate_arn {arn}: it is for shop.example.org and does not cover bad.{ZONE}" in text, output[-3000:]
+    assert (
+        f"dr_failover_cloudfront_certificate_arn {arn}: it is for shop.example.org and does not cover bad.{ZONE}"
+        in text
+    ), output[-3000:]
     assert aws_writes(mark) == {}

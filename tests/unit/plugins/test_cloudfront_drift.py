@@ -41,7 +41,11 @@ ARGUMENTS = {
     "custom_error_responses": [
         {"error_code": 404, "response_code": 404, "response_page_path": "/404.html", "error_caching_min_ttl": 10}
     ],
-    "viewer_certificate": {"acm_certificate_arn": ARN, "ssl_support_method": "sni-only", "minimum_protocol_version": "TLSv1.2_2021"},
+    "viewer_certificate": {
+        "acm_certificate_arn": ARN,
+        "ssl_support_method": "sni-only",
+        "minimum_protocol_version": "TLSv1.2_2021",
+    },
 }
 # The same distribution as CloudFront returns it, with fields the role never sets.
 CONFIG = {
@@ -86,7 +90,11 @@ CONFIG = {
         "Quantity": 1,
         "Items": [{"ErrorCode": 404, "ResponseCode": "404", "ResponsePagePath": "/404.html", "ErrorCachingMinTTL": 10}],
     },
-    "ViewerCertificate": {"ACMCertificateArn": ARN, "SSLSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"},
+    "ViewerCertificate": {
+        "ACMCertificateArn": ARN,
+        "SSLSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    },
 }
 
 
@@ -131,7 +139,10 @@ def test_a_cache_behaviour_is_found_by_its_path():
     arguments = {**ARGUMENTS, "cache_behaviors": [{**BEHAVIOR, "path_pattern": "/404.html"}]}
     assert [entry["field"] for entry in cloudfront_drift(CONFIG, arguments)] == ["cache_behaviors"]
     config = copy.deepcopy(CONFIG)
-    config["CacheBehaviors"] = {"Quantity": 1, "Items": [{**CONFIG["DefaultCacheBehavior"], "PathPattern": "/404.html"}]}
+    config["CacheBehaviors"] = {
+        "Quantity": 1,
+        "Items": [{**CONFIG["DefaultCacheBehavior"], "PathPattern": "/404.html"}],
+    }
     assert cloudfront_drift(config, arguments) == []
 
 

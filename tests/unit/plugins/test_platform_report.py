@@ -166,7 +166,10 @@ def test_the_distribution_and_the_last_drill_are_reported():
         "result": "met",
     }
     text = platform_report_text(report)
-    assert "CloudFront E2QWRUHAPOMQZL d111111abcdef8.cloudfront.net (Deployed): www.example.com to azure-site site.z6" in text
+    assert (
+        "CloudFront E2QWRUHAPOMQZL d111111abcdef8.cloudfront.net (Deployed): www.example.com to azure-site site.z6"
+        in text
+    )
     assert "last DR drill: 2026-12-03T08:00:00Z, RTO measured 64.2s, predicted 90s, target 120s: met" in text
 
 

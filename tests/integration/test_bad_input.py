@@ -142,7 +142,7 @@ CASES = [
          "azure_standby_mysql_admin_password", (MYSQL_SHORT,)),
     Case("azure-vnet-cidr", "azure_standby", {"azure_standby_vnet_cidr": "10.40.0.0"}, "azure_standby_vnet_cidr"),
     # dr_failover -------------------------------------------------------------------------------
-    Case("dr-secondary-missing", "dr_failover", {"dr_failover_standby_ip": ""},
+    Case("dr-secondary-missing", "dr_failover", {"dr_failover_standby_ip": "", "dr_failover_secondary_kind": "vm"},
          "dr_failover_standby_ip (azure_standby_public_ip)"),
     Case("dr-site-needs-cname", "dr_failover", {"dr_failover_secondary_kind": "site"},
          "dr_failover_secondary_kind site"),

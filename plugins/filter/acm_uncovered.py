@@ -49,7 +49,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bespin.platform.plugins.module_utils.acm_names import uncovered
+from ansible_collections.bespin.platform.plugins.module_utils.host_names import uncovered
 
 
 def _names(value, what):

@@ -53,6 +53,73 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+# Each compared field: its name, where CloudFront's DistributionConfig keeps it,
+# where the module's arguments do, and its default (whose type says how to compare).
+CONFIG = 0
+ARGUMENTS = 1
+ORIGIN = (
+    ("domain_name", ("DomainName",), ("domain_name",), ""),
+    ("origin_path", ("OriginPath",), ("origin_path",), ""),
+    (
+        "protocol_policy",
+        ("CustomOriginConfig", "OriginProtocolPolicy"),
+        ("custom_origin_config", "origin_protocol_policy"),
+        "",
+    ),
+    ("https_port", ("CustomOriginConfig", "HTTPSPort"), ("custom_origin_config", "https_port"), 443),
+    (
+        "ssl_protocols",
+        ("CustomOriginConfig", "OriginSslProtocols"),
+        ("custom_origin_config", "origin_ssl_protocols"),
+        [],
+    ),
+)
+BEHAVIOR = (
+    ("target_origin_id", ("TargetOriginId",), ("target_origin_id",), ""),
+    ("viewer_protocol_policy", ("ViewerProtocolPolicy",), ("viewer_protocol_policy",), ""),
+    ("allowed_methods", ("AllowedMethods",), ("allowed_methods",), []),
+    ("default_ttl", ("DefaultTTL",), ("default_ttl",), 0),
+    ("max_ttl", ("MaxTTL",), ("max_ttl",), 0),
+    ("forward_cookies", ("ForwardedValues", "Cookies", "Forward"), ("forwarded_values", "cookies", "forward"), "none"),
+    ("forward_query_string", ("ForwardedValues", "QueryString"), ("forwarded_values", "query_string"), False),
+)
+# CloudFront returns an error response's ResponseCode as a string: compared as one.
+ERROR_RESPONSE = (
+    ("response_code", ("ResponseCode",), ("response_code",), ""),
+    ("response_page_path", ("ResponsePagePath",), ("response_page_path",), ""),
+    ("error_caching_min_ttl", ("ErrorCachingMinTTL",), ("error_caching_min_ttl",), 300),
+)
+DISTRIBUTION = (
+    ("aliases", ("Aliases",), ("aliases",), []),
+    ("enabled", ("Enabled",), ("enabled",), True),
+    ("comment", ("Comment",), ("comment",), ""),
+    ("price_class", ("PriceClass",), ("price_class",), ""),
+    ("default_root_object", ("DefaultRootObject",), ("default_root_object",), ""),
+    ("ipv6_enabled", ("IsIPV6Enabled",), ("ipv6_enabled",), False),
+    ("http_version", ("HttpVersion",), ("http_version",), ""),
+    ("certificate_arn", ("ViewerCertificate", "ACMCertificateArn"), ("viewer_certificate", "acm_certificate_arn"), ""),
+    ("ssl_support_method", ("ViewerCertificate", "SSLSupportMethod"), ("viewer_certificate", "ssl_support_method"), ""),
+    (
+        "minimum_protocol_version",
+        ("ViewerCertificate", "MinimumProtocolVersion"),
+        ("viewer_certificate", "minimum_protocol_version"),
+        "",
+    ),
+)
+# The lists of the distribution, each keyed by one field of its entries.
+KEYED = (
+    ("origins", ("Origins",), ("origins",), ("Id", "id"), ORIGIN),
+    ("default_cache_behavior", ("DefaultCacheBehavior",), ("default_cache_behavior",), None, BEHAVIOR),
+    ("cache_behaviors", ("CacheBehaviors",), ("cache_behaviors",), ("PathPattern", "path_pattern"), BEHAVIOR),
+    (
+        "custom_error_responses",
+        ("CustomErrorResponses",),
+        ("custom_error_responses",),
+        ("ErrorCode", "error_code"),
+        ERROR_RESPONSE,
+    ),
+)
+
 
 def items(value):
     """A CloudFront list ({Quantity, Items}) or a module argument list, as a list."""
@@ -61,114 +128,34 @@ def items(value):
     return list(value or [])
 
 
-def origin_of_config(origin):
-    custom = origin.get("CustomOriginConfig") or {}
-    return {
-        "domain_name": origin.get("DomainName", ""),
-        "origin_path": origin.get("OriginPath", ""),
-        "protocol_policy": custom.get("OriginProtocolPolicy", ""),
-        "https_port": int(custom.get("HTTPSPort", 443)),
-        "ssl_protocols": sorted(items(custom.get("OriginSslProtocols"))),
-    }
+def pick(source, path, default):
+    """The value at `path` in `source`, as the default's type compares it."""
+    for key in path:
+        source = source.get(key) if isinstance(source, dict) else None
+    if source is None or default is None:
+        return default if source is None else source
+    if isinstance(default, list):
+        return sorted(items(source))
+    if isinstance(default, bool):
+        return bool(source)
+    return type(default)(source)
 
 
-def origin_of_arguments(origin):
-    custom = origin.get("custom_origin_config") or {}
-    return {
-        "domain_name": origin.get("domain_name", ""),
-        "origin_path": origin.get("origin_path", ""),
-        "protocol_policy": custom.get("origin_protocol_policy", ""),
-        "https_port": int(custom.get("https_port", 443)),
-        "ssl_protocols": sorted(items(custom.get("origin_ssl_protocols"))),
-    }
+def shape(source, fields, side):
+    return {field[0]: pick(source, field[1 + side], field[3]) for field in fields}
 
 
-def behavior_of_config(behavior):
-    return {
-        "target_origin_id": behavior.get("TargetOriginId", ""),
-        "viewer_protocol_policy": behavior.get("ViewerProtocolPolicy", ""),
-        "allowed_methods": sorted(items(behavior.get("AllowedMethods"))),
-        "default_ttl": int(behavior.get("DefaultTTL", 0)),
-        "max_ttl": int(behavior.get("MaxTTL", 0)),
-        "forward_cookies": ((behavior.get("ForwardedValues") or {}).get("Cookies") or {}).get("Forward", "none"),
-        "forward_query_string": bool((behavior.get("ForwardedValues") or {}).get("QueryString", False)),
-    }
-
-
-def behavior_of_arguments(behavior):
-    forwarded = behavior.get("forwarded_values") or {}
-    return {
-        "target_origin_id": behavior.get("target_origin_id", ""),
-        "viewer_protocol_policy": behavior.get("viewer_protocol_policy", ""),
-        "allowed_methods": sorted(items(behavior.get("allowed_methods"))),
-        "default_ttl": int(behavior.get("default_ttl", 0)),
-        "max_ttl": int(behavior.get("max_ttl", 0)),
-        "forward_cookies": (forwarded.get("cookies") or {}).get("forward", "none"),
-        "forward_query_string": bool(forwarded.get("query_string", False)),
-    }
-
-
-def shape_of_config(config):
-    """The compared fields of a DistributionConfig."""
-    certificate = config.get("ViewerCertificate") or {}
-    return {
-        "aliases": sorted(items(config.get("Aliases"))),
-        "enabled": bool(config.get("Enabled")),
-        "comment": config.get("Comment", ""),
-        "price_class": config.get("PriceClass", ""),
-        "default_root_object": config.get("DefaultRootObject", ""),
-        "ipv6_enabled": bool(config.get("IsIPV6Enabled")),
-        "http_version": config.get("HttpVersion", ""),
-        "certificate_arn": certificate.get("ACMCertificateArn", ""),
-        "ssl_support_method": certificate.get("SSLSupportMethod", ""),
-        "minimum_protocol_version": certificate.get("MinimumProtocolVersion", ""),
-        "origins": {origin.get("Id"): origin_of_config(origin) for origin in items(config.get("Origins"))},
-        "default_cache_behavior": behavior_of_config(config.get("DefaultCacheBehavior") or {}),
-        "cache_behaviors": {
-            behavior.get("PathPattern"): behavior_of_config(behavior)
-            for behavior in items(config.get("CacheBehaviors"))
-        },
-        "custom_error_responses": {
-            int(response["ErrorCode"]): {
-                # CloudFront returns ResponseCode as a string.
-                "response_code": str(response.get("ResponseCode", "")),
-                "response_page_path": response.get("ResponsePagePath", ""),
-                "error_caching_min_ttl": int(response.get("ErrorCachingMinTTL", 300)),
-            }
-            for response in items(config.get("CustomErrorResponses"))
-        },
-    }
-
-
-def shape_of_arguments(arguments):
-    """The same fields, from community.aws.cloudfront_distribution's arguments."""
-    certificate = arguments.get("viewer_certificate") or {}
-    return {
-        "aliases": sorted(arguments.get("aliases") or []),
-        "enabled": bool(arguments.get("enabled", True)),
-        "comment": arguments.get("comment", ""),
-        "price_class": arguments.get("price_class", ""),
-        "default_root_object": arguments.get("default_root_object", ""),
-        "ipv6_enabled": bool(arguments.get("ipv6_enabled")),
-        "http_version": arguments.get("http_version", ""),
-        "certificate_arn": certificate.get("acm_certificate_arn", ""),
-        "ssl_support_method": certificate.get("ssl_support_method", ""),
-        "minimum_protocol_version": certificate.get("minimum_protocol_version", ""),
-        "origins": {origin.get("id"): origin_of_arguments(origin) for origin in arguments.get("origins") or []},
-        "default_cache_behavior": behavior_of_arguments(arguments.get("default_cache_behavior") or {}),
-        "cache_behaviors": {
-            behavior.get("path_pattern"): behavior_of_arguments(behavior)
-            for behavior in arguments.get("cache_behaviors") or []
-        },
-        "custom_error_responses": {
-            int(response["error_code"]): {
-                "response_code": str(response.get("response_code", "")),
-                "response_page_path": response.get("response_page_path", ""),
-                "error_caching_min_ttl": int(response.get("error_caching_min_ttl", 300)),
-            }
-            for response in arguments.get("custom_error_responses") or []
-        },
-    }
+def shape_of(document, side):
+    """The compared fields of a DistributionConfig (side CONFIG) or of the module's arguments (ARGUMENTS)."""
+    result = shape(document, DISTRIBUTION, side)
+    for name, config_path, arguments_path, key, fields in KEYED:
+        value = pick(document, (config_path, arguments_path)[side], None)
+        if key is None:
+            result[name] = shape(value or {}, fields, side)
+        else:
+            entries = items(value)
+            result[name] = {str(entry.get(key[side])): shape(entry, fields, side) for entry in entries}
+    return result
 
 
 def cloudfront_drift(config, wanted):
@@ -180,10 +167,10 @@ def cloudfront_drift(config, wanted):
         raise AnsibleFilterError(
             f"cloudfront_drift: expected a DistributionConfig (a dict), got {type(config).__name__}"
         )
-    after = shape_of_arguments(wanted)
+    after = shape_of(wanted, ARGUMENTS)
     if not config:
         return [{"field": field, "before": None, "after": value} for field, value in after.items()]
-    before = shape_of_config(config)
+    before = shape_of(config, CONFIG)
     return [
         {"field": field, "before": before[field], "after": value}
         for field, value in after.items()

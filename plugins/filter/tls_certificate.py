@@ -67,6 +67,8 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.bespin.platform.plugins.module_utils.host_names import uncovered
+
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -85,14 +87,6 @@ def _need_cryptography(name):
 def _public_key_sha256(public_key):
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(der).hexdigest()
-
-
-def _covers(pattern, hostname):
-    pattern, hostname = pattern.lower().rstrip("."), hostname.lower().rstrip(".")
-    if pattern.startswith("*."):
-        head, _dot, rest = hostname.partition(".")
-        return bool(head) and rest == pattern[2:]
-    return pattern == hostname
 
 
 def _names(certificate):
@@ -121,7 +115,7 @@ def tls_certificate_info(pem, hostnames=None):
         "names": names,
         "not_after": not_after.isoformat(),
         "expired": not_after <= datetime.datetime.now(datetime.UTC),
-        "uncovered": [host for host in hostnames or [] if not any(_covers(name, host) for name in names)],
+        "uncovered": uncovered(names, hostnames or []),
         "public_key_sha256": _public_key_sha256(certificate.public_key()),
     }
 

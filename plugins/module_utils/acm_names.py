@@ -1,55 +1,18 @@
 # Copyright: (c) 2026, bespin.platform maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The names an ACM certificate covers, which existing certificate a request is, and its DNS records.
+"""Which existing ACM certificate a request is, and its DNS validation records.
 
 Pure functions on the shapes ACM answers with (ListCertificates' summaries,
-DescribeCertificate's Certificate), no boto3: the acm_certificate_request module
-and the acm_uncovered filter share them, and unit tests need no AWS.
+DescribeCertificate's Certificate), no boto3, for the acm_certificate_request
+module; unit tests need no AWS.
 
-A wildcard ``*.example.com`` covers exactly one label to its left
-(``www.example.com``), not the apex ``example.com`` nor ``a.b.example.com``.
+Which names a certificate covers is host_names' rule.
 """
 
-import re
-
-MAX_NAME = 253
-LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-WILDCARD = "*."
+from ansible_collections.bespin.platform.plugins.module_utils.host_names import WILDCARD, normalise
 
 # The statuses of a certificate a request may be found again in, the better first.
 USABLE_STATUSES = ("ISSUED", "PENDING_VALIDATION")
-
-
-def normalise(name):
-    """The name in the form ACM compares it: lower case, no trailing dot."""
-    return str(name).strip().lower().rstrip(".")
-
-
-def valid_domain(name):
-    """Whether `name` is a DNS name ACM can put in a certificate: two labels or more, each 1-63 letters, digits
-    or inner hyphens, 253 characters at most, optionally after a leading ``*.``."""
-    if not isinstance(name, str):
-        return False
-    name = normalise(name)
-    if not name or len(name) > MAX_NAME:
-        return False
-    labels = name.removeprefix(WILDCARD).split(".")
-    return len(labels) >= 2 and all(LABEL.match(label) for label in labels)
-
-
-def covers(cert_names, name):
-    """Whether one of the certificate's names is `name` or a wildcard one label above it."""
-    wanted = normalise(name)
-    head, _dot, parent = wanted.partition(".")
-    # What a wildcard must read to cover `wanted`; a wildcard never covers another wildcard.
-    wildcard = f"{WILDCARD}{parent}" if head and head != "*" and parent else None
-    return any(cert_name in (wanted, wildcard) for cert_name in map(normalise, cert_names))
-
-
-def uncovered(cert_names, names):
-    """The `names` (as given, in order) the certificate's names do not cover."""
-    cert_names = list(cert_names)
-    return [name for name in names if not covers(cert_names, name)]
 
 
 def names_of(certificate):

@@ -188,13 +188,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 
 from ansible_collections.bespin.platform.plugins.module_utils.acm_names import (
-    normalise,
     pick_existing,
-    valid_domain,
     validation_records,
     wanted_names,
 )
 from ansible_collections.bespin.platform.plugins.module_utils.aws_retry import CLIENT_CONFIG, jittered_retry
+from ansible_collections.bespin.platform.plugins.module_utils.host_names import normalise, valid_domain
 
 # ACM answers a read of a certificate it is still creating with RequestInProgressException (no write of this
 # module raises it).

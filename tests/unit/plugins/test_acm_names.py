@@ -8,13 +8,12 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bespin.platform.plugins.filter.acm_uncovered import acm_uncovered
-from ansible_collections.bespin.platform.plugins.module_utils.acm_names import (
+from ansible_collections.bespin.platform.plugins.module_utils.acm_names import pick_existing, validation_records
+from ansible_collections.bespin.platform.plugins.module_utils.host_names import (
     covers,
     normalise,
-    pick_existing,
     uncovered,
     valid_domain,
-    validation_records,
 )
 
 RECORD_VALUE = "_c9edd76ee4a0e2a74388032f3861cc50.ykybfrwcxw.acm-validations.aws."

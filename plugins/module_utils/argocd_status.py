@@ -74,11 +74,16 @@ def summarize(app):
 
 
 def blocking_conditions(app):
-    """The conditions that keep Argo CD from comparing or syncing the app, as 'Type: message'."""
+    """The conditions that keep Argo CD from comparing or syncing the app, as 'Type: message'.
+
+    A SyncError while the sync operation is still Running is not one: Argo CD is retrying it
+    (syncPolicy.retry), and says so in the operation's message; it blocks once the retries are spent."""
+    status = app.get("status") or {}
+    retrying = (status.get("operationState") or {}).get("phase") == "Running"
     return [
         f"{condition['type']}: {condition.get('message', '')}"
-        for condition in (app.get("status") or {}).get("conditions") or []
-        if condition.get("type") in BLOCKING_CONDITIONS
+        for condition in status.get("conditions") or []
+        if condition.get("type") in BLOCKING_CONDITIONS and not (retrying and condition.get("type") == "SyncError")
     ]
 
 

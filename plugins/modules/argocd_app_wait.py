@@ -71,7 +71,8 @@ options:
         (C(ComparisonError), C(InvalidSpecError), C(SyncError); a repository it cannot read, for instance) for this
         many seconds in a row, with Argo CD's own message; V(0) waits for the whole O(timeout) instead.
       - Such conditions can show for a moment while Argo CD starts; they persist when the cause is in git or the
-        credentials.
+        credentials. A C(SyncError) does not count while the sync operation is still running, since Argo CD is then
+        retrying it (C(syncPolicy.retry)).
     type: int
     default: 60
 extends_documentation_fragment:

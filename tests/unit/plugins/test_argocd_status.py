@@ -154,6 +154,16 @@ def test_only_conditions_that_stop_comparing_or_syncing_block():
     assert blocking_conditions(app(**SYNCED_HEALTHY)) == []
 
 
+def test_a_sync_error_blocks_only_once_argo_cd_stops_retrying():
+    from ansible_collections.bespin.platform.plugins.module_utils.argocd_status import blocking_conditions
+
+    error = {"type": "SyncError", "message": 'error updating application "root": connection reset by peer'}
+    retrying = {"conditions": [error], "operationState": {"phase": "Running", "message": "Retrying attempt #2"}}
+    spent = {"conditions": [error], "operationState": {"phase": "Failed", "message": "retry limit reached"}}
+    assert blocking_conditions(app(**retrying)) == []
+    assert blocking_conditions(app(**spent)) == [f"SyncError: {error['message']}"]
+
+
 def test_a_status_computed_for_another_source_is_not_trusted():
     synced = {"status": "Synced", "comparedTo": {"source": {"repoURL": "https://git/old.git", "path": "apps"}}}
     stale = {"metadata": {"name": "root"}, "spec": {"source": {"repoURL": "https://git/new.git", "path": "apps"}},

@@ -52,20 +52,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.bespin.platform.plugins.module_utils.helm_release_plan import ChartSourceError, chart_source
+
 
 def helm_chart_source(chart, mirror=""):
-    if not isinstance(chart, dict) or not chart.get("chart"):
-        raise AnsibleFilterError(f"helm_chart_source: expected a mapping with a 'chart' name, got {chart!r}")
-    if chart.get("chart_ref"):
-        return {"ref": chart["chart_ref"], "repo": ""}
-    if mirror:
-        return {"ref": chart["chart"], "repo": mirror}
-    repository = chart.get("repository") or ""
-    if not repository:
-        raise AnsibleFilterError(f"helm_chart_source: chart {chart['chart']!r} has no repository, chart_ref or mirror")
-    if repository.startswith("oci://"):
-        return {"ref": f"{repository.rstrip('/')}/{chart['chart']}", "repo": ""}
-    return {"ref": chart["chart"], "repo": repository}
+    try:
+        return chart_source(chart, mirror)
+    except ChartSourceError as exc:
+        raise AnsibleFilterError(f"helm_chart_source: {exc}") from exc
 
 
 class FilterModule:

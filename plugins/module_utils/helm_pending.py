@@ -10,6 +10,13 @@ roll back to the last revision that was deployed, or uninstall a release that ne
 
 import re
 
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_syntax import (
+    HELM_RELEASE_NAME_MAX,
+    check_dns_label,
+    check_dns_subdomain,
+    problems_of,
+)
+
 PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
 # Revisions that once ran: a rollback target.
 SETTLED = ("deployed", "superseded")
@@ -21,21 +28,21 @@ TRANSIENT = re.compile(
     r"|try again|timeout awaiting response",
     re.IGNORECASE,
 )
-RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def release_problems(name, namespace, where=""):
+    """Messages naming a bad release name or namespace (`where` prefixes the field names)."""
+    return problems_of(
+        (check_dns_subdomain, name, f"{where}name", HELM_RELEASE_NAME_MAX),
+        (check_dns_label, namespace, f"{where}namespace"),
+    )
 
 
 def bad_fields(releases, timeout):
     """Messages naming each bad field, before anything is read."""
     problems = []
     for index, release in enumerate(releases):
-        name, namespace = release.get("name") or "", release.get("namespace") or ""
-        if len(name) > 53 or not RELEASE_NAME.match(name):
-            problems.append(
-                f"releases[{index}].name must be a Helm release name (DNS-1123, at most 53 characters), got {name!r}"
-            )
-        if not DNS_LABEL.match(namespace):
-            problems.append(f"releases[{index}].namespace must be a namespace name (a DNS label), got {namespace!r}")
+        problems += release_problems(release.get("name") or "", release.get("namespace") or "", f"releases[{index}].")
     if timeout < 1:
         problems.append(f"timeout must be at least 1 second, got {timeout}")
     return problems

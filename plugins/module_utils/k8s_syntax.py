@@ -93,3 +93,37 @@ def check_taint(taint, where):
         raise SyntaxProblem(
             "{}.effect: {!r} must be one of {}".format(where, taint.get("effect"), ", ".join(TAINT_EFFECTS))
         )
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Helm keeps a release in Secrets named sh.helm.release.v1.<name>.v<revision>, hence its shorter limit.
+HELM_RELEASE_NAME_MAX = 53
+
+
+def check_dns_label(value, where, max_length=63):
+    """A namespace or Service name: RFC 1123 label, lower case."""
+    if not isinstance(value, str) or len(value) > max_length or not _DNS_LABEL.match(value):
+        raise SyntaxProblem(
+            f"{where} must be a DNS label (lower-case alphanumerics and '-', starting and ending with an "
+            f"alphanumeric, at most {max_length} characters), got {value!r}"
+        )
+
+
+def check_dns_subdomain(value, where, max_length=253):
+    """An object name most kinds take (and a Helm release name, with max_length=53)."""
+    if not isinstance(value, str) or len(value) > max_length or not _DNS_SUBDOMAIN.match(value):
+        raise SyntaxProblem(
+            f"{where} must be a DNS subdomain (lower-case alphanumerics, '-' and '.', starting and ending with an "
+            f"alphanumeric, at most {max_length} characters), got {value!r}"
+        )
+
+
+def problems_of(*checks):
+    """Run (check, value, where, ...) tuples and return every SyntaxProblem message, not only the first."""
+    problems = []
+    for check, *args in checks:
+        try:
+            check(*args)
+        except SyntaxProblem as exc:
+            problems.append(str(exc))
+    return problems

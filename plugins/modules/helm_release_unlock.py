@@ -24,6 +24,8 @@ description:
     time), since a pending release is taken to be an interrupted one.
   - Helm commands that fail with throttling, API server errors or broken connections are retried with jittered
     exponential backoff.
+  - M(bespin.platform.helm_release) settles pending releases itself; this module serves playbooks that run
+    M(kubernetes.core.helm) directly.
 options:
   releases:
     description: The releases to look at.
@@ -39,17 +41,6 @@ options:
         description: The release namespace.
         type: str
         required: true
-  kubeconfig:
-    description:
-      - Path to the kubeconfig helm uses.
-      - Defaults to the E(K8S_AUTH_KUBECONFIG) environment variable, then helm's own.
-    type: path
-  context:
-    description: The kubeconfig context. Defaults to the E(K8S_AUTH_CONTEXT) environment variable, then the current one.
-    type: str
-  binary_path:
-    description: The helm binary. Defaults to V(helm) on the E(PATH).
-    type: path
   timeout:
     description: Seconds a rollback or uninstall may take, waiting for the resources it changes.
     type: int
@@ -62,6 +53,8 @@ options:
       - V(true) keeps it (rollback onto itself). Never set it for a release whose operation may have been cut short.
     type: bool
     default: false
+extends_documentation_fragment:
+  - kubernetes.core.helm_common_options
 requirements:
   - helm 3 on the controller (the binary kubernetes.core.helm uses)
 attributes:
@@ -91,11 +84,11 @@ EXAMPLES = r"""
     chart_version: 1.6.3
   register: karpenter_release
 
-- name: Record the release deployed if helm applied it but lost its final write
+- name: Record the release deployed if helm applied it but lost its final write (left it pending)
   bespin.platform.helm_release_unlock:
     releases: [{name: karpenter, namespace: kube-system}]
     applied: true
-  when: karpenter_release is bespin.platform.helm_record_lost
+  when: karpenter_release is changed and karpenter_release.status.status is match('pending-')
 """
 
 RETURN = r"""
@@ -133,57 +126,18 @@ releases:
       sample: 2
 """
 
-import json
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible_collections.bespin.platform.plugins.module_utils.helm_cli import HelmCli, HelmError
+from ansible_collections.bespin.platform.plugins.module_utils.helm_pending import bad_fields, pending_release, recovery
 
-from ansible_collections.bespin.platform.plugins.module_utils.backoff import RetryPolicy
-from ansible_collections.bespin.platform.plugins.module_utils.helm_pending import (
-    bad_fields,
-    is_transient,
-    pending_release,
-    recovery,
-)
-
-
-class HelmError(Exception):
-    def __init__(self, command, rc, stderr):
-        super().__init__(f"{' '.join(command)} failed ({rc}): {stderr.strip()}")
-        self.stderr = stderr
-
-
-class HelmCli:
-    """The helm commands this module needs, each retried on transient failures."""
-
-    def __init__(self, module):
-        self.module = module
-        self.binary = module.params["binary_path"] or module.get_bin_path("helm", required=True)
-        self.connection = []
-        if module.params["kubeconfig"]:
-            self.connection += ["--kubeconfig", module.params["kubeconfig"]]
-        if module.params["context"]:
-            self.connection += ["--kube-context", module.params["context"]]
-        self.retry = RetryPolicy(attempts=6, base_delay=0.5, max_delay=8.0)
-
-    def run(self, *args):
-        command = [self.binary, *args, *self.connection]
-
-        def once():
-            rc, out, err = self.module.run_command(command)
-            if rc != 0:
-                raise HelmError(command, rc, err or out)
-            return out
-
-        def classify(exc):
-            return 0.0 if isinstance(exc, HelmError) and is_transient(exc.stderr) else None
-
-        return self.retry.call(once, classify)
-
-    def releases(self, namespace):
-        return json.loads(self.run("list", "--all", "--namespace", namespace, "--output", "json") or "[]")
-
-    def history(self, name, namespace):
-        return json.loads(self.run("history", name, "--namespace", namespace, "--max", "256", "--output", "json"))
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (
+        HELM_AUTH_ARG_SPEC,
+        HELM_AUTH_MUTUALLY_EXCLUSIVE,
+    )
+except ImportError:  # kubernetes.core is a dependency of the collection (galaxy.yml)
+    HELM_AUTH_ARG_SPEC, HELM_AUTH_MUTUALLY_EXCLUSIVE = {}, []
 
 
 def main():
@@ -195,12 +149,11 @@ def main():
                 required=True,
                 options=dict(name=dict(type="str", required=True), namespace=dict(type="str", required=True)),
             ),
-            kubeconfig=dict(type="path", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
-            context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
-            binary_path=dict(type="path"),
             timeout=dict(type="int", default=300),
             applied=dict(type="bool", default=False),
+            **HELM_AUTH_ARG_SPEC,
         ),
+        mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
     releases, timeout = module.params["releases"], module.params["timeout"]

@@ -10,52 +10,22 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ansible_run import real_writes, run_module, sandbox_mark
+from helm_releases import CHART, Releases
 
 from bespin_sandbox.faults import clear_faults, set_faults
 
 pytestmark = pytest.mark.sandbox
 NAMESPACE = "unlock-test"
-CHART = "metrics-server"
-
-
-def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["helm", *args, "--namespace", NAMESPACE], capture_output=True, text=True, check=check)
-
-
-def status(name: str) -> str:
-    listed = json.loads(helm("list", "--all", "--output", "json").stdout)
-    return next((release["status"] for release in listed if release["name"] == name), "absent")
-
-
-def install(name: str, *options: str) -> None:
-    helm("upgrade", "--install", name, CHART, "--repo", os.environ["BESPIN_CHART_REPO_URL"], "--create-namespace",
-         "--wait", "--timeout", "120s", *options)  # fmt: skip
-
-
-def killed_while_waiting(name: str) -> str:
-    """`helm upgrade --install --wait` whose pods can never be scheduled, SIGKILLed once the release is pending."""
-    process = subprocess.Popen(
-        ["helm", "upgrade", "--install", name, CHART, "--repo", os.environ["BESPIN_CHART_REPO_URL"],
-         "--namespace", NAMESPACE, "--create-namespace", "--wait", "--timeout", "120s",
-         "--set-string", "nodeSelector.bespin\\.io/nowhere=true"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not status(name).startswith("pending"):
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    return status(name)
+RELEASES_HERE = Releases(NAMESPACE)
+helm, status, install = RELEASES_HERE.helm, RELEASES_HERE.status, RELEASES_HERE.install
+killed_while_waiting = RELEASES_HERE.killed_while_waiting
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +80,7 @@ def test_it_rolls_back_the_upgrade_and_removes_the_install_then_changes_nothing(
     assert status("upgraded") == "deployed"
 
 
-# The write that records a Helm release's revision as deployed (its Secret, updated in place).
-RECORD_UPDATE = rf"^PUT /api/v1/namespaces/{NAMESPACE}/secrets/sh[.]helm[.]release[.]v1[.]"
+RECORD_UPDATE = RELEASES_HERE.record_update()
 
 
 @pytest.fixture
@@ -132,11 +101,7 @@ def record_lost(sandbox):
 
 
 def deployment(name: str) -> dict:
-    found = subprocess.run(["kubectl", "get", "deployment", "--namespace", NAMESPACE, "--selector",
-                            f"app.kubernetes.io/instance={name}", "--output", "json"],
-                           capture_output=True, text=True, check=True)  # fmt: skip
-    (item,) = json.loads(found.stdout)["items"]
-    return item["metadata"]
+    return RELEASES_HERE.deployment(name)["metadata"]
 
 
 def test_a_lost_record_of_an_applied_install_is_kept_not_undone(record_lost):

@@ -2,9 +2,9 @@
 
 helm exits 0 when only the write recording the release as deployed fails (it logs "failed
 to record the release"), so the release stays pending-install and the next run would undo
-it. The roles keep such a revision right after the install (helm_release_unlock with
-applied=true). Here the sandbox fails exactly that write, once, during eks_addons' Helm
-add-on tasks (tasks/helm_release.yml, the file every Helm add-on goes through).
+it. The roles' helm_release module keeps such a revision right after the install (a
+rollback onto itself). Here the sandbox fails exactly that write, once, during eks_addons'
+Helm add-on task (tasks/helm_release.yml, the file every Helm add-on goes through).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_the_run_that_installed_it_records_it_deployed(sandbox, tmp_path, releas
     assert first.returncode == 0, first.stdout[-4000:]
     assert met == 1, f"the sandbox failed the release's record write {met} times, not once"
     changed = {task.rpartition(" : ")[2] for _host, task in changed_tasks(first.stdout)}
-    assert "Record deployed, if Helm lost that write, the release of metrics_server" in changed, changed
+    assert "Install or upgrade the release of metrics_server" in changed, changed
     listed = json.loads(helm("list", "--all", "--output", "json"))
     assert [(r["name"], r["status"], r["revision"]) for r in listed] == [(RELEASE, "deployed", "2")]
     # Revision 2 re-applied revision 1; Helm's rollback supersedes only deployed revisions, so

@@ -8,7 +8,10 @@ runs helm on their answers.
 
 import json
 
-import yaml
+try:
+    import yaml
+except ImportError:  # the modules using it check for PyYAML (AnsibleK8SModule's requirements)
+    yaml = None
 
 from ansible_collections.bespin.platform.plugins.module_utils.helm_pending import release_problems
 

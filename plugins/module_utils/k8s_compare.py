@@ -143,8 +143,6 @@ def masked(obj, against=None):
     for field in ("data", "stringData"):
         if isinstance(obj.get(field), dict):
             theirs = other.get(field) if isinstance(other.get(field), dict) else {}
-            copy[field] = {
-                key: MASKED if against is None or key not in theirs or str(theirs[key]) == str(value) else MASKED_CHANGED
-                for key, value in obj[field].items()
-            }
+            changed = {key for key, value in obj[field].items() if key in theirs and str(theirs[key]) != str(value)}
+            copy[field] = {key: MASKED_CHANGED if key in changed else MASKED for key in obj[field]}
     return copy

@@ -19,11 +19,11 @@ from ansible_collections.bespin.platform.plugins.module_utils.k8s_compare import
     object_differences,
 )
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_syntax import (
+    SyntaxProblem,
     check_dns_label,
     check_dns_subdomain,
     check_label_value,
     check_qualified_name,
-    SyntaxProblem,
     problems_of,
 )
 
@@ -136,7 +136,7 @@ def _definition_problems(definition, where):
     problems = problems_of((check_api_version, api_version, f"{where}.apiVersion"), (check_kind, kind, f"{where}.kind"))
     metadata = definition.get("metadata")
     if not isinstance(metadata, dict):
-        return problems + [f"{where}.metadata must be a mapping with the object's name"]
+        return [*problems, f"{where}.metadata must be a mapping with the object's name"]
     name, namespace = metadata.get("name"), metadata.get("namespace")
     if isinstance(api_version, str) and api_version.startswith(_RBAC_GROUP + "/"):
         check_name = check_path_segment
@@ -200,8 +200,11 @@ def parse_objects(objects, state="present"):
                 problems.append(f"{where}.state must be present or absent, got {item_state!r}")
             if wait is not None and (not isinstance(wait, str) or not _CONDITION.match(wait)):
                 problems.append(f"{where}.wait must be a condition type such as Established or Available, got {wait!r}")
-            elif wait is not None and item_state == "absent":
+            elif wait is not None and element.get("state") == "absent":
                 problems.append(f"{where}.wait is only for state present")
+            if item_state == "absent":
+                # The same list serves to remove everything (state=absent for the module): its waits do not apply.
+                wait = None
         if not isinstance(definition, dict):
             problems.append(f"{at} must be a mapping (a Kubernetes definition)")
             continue
@@ -328,7 +331,12 @@ def reads(items, found):
 def found_in_list(members, listed):
     """identity -> live object or None, for the items a LIST covered."""
     by_name = {obj.get("metadata", {}).get("name"): obj for obj in (listed or {}).get("items") or []}
-    return {item.identity(): by_name.get(item.name) for item in members}
+    found = {}
+    for item in members:
+        live = by_name.get(item.name)
+        # The items of a LIST carry no apiVersion and kind of their own; the list names them once.
+        found[item.identity()] = None if live is None else {"apiVersion": item.api_version, "kind": item.kind, **live}
+    return found
 
 
 def being_deleted(live):

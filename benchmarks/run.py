@@ -28,7 +28,7 @@ from bespin_bench import inventories, report, slices
 from bespin_bench.delivery import delivery
 from bespin_bench.measure import CommandFailed, run_measured
 from bespin_bench.sandbox import BIN, BenchSandbox, total_writes
-from bespin_bench.scenarios import NotConverged, PlaybookRun, Runner
+from bespin_bench.scenarios import NotConverged, PlaybookRun, Runner, module_calls
 
 from bespin_sandbox import topology as topologies
 
@@ -359,9 +359,11 @@ def site(sandbox: BenchSandbox) -> dict:
             "changed": sum(host.get("changed", 0) for host in stats.values()),
             "failed": sum(host.get("failures", 0) + host.get("unreachable", 0) for host in stats.values()),
             "max_rss_mib": round(measured.max_rss_mib, 1),
+            "module_calls": module_calls(measured.stdout),
         }
         run = figures[label]
-        log(f"  {label}: {run['wall_s']} s, {run['writes']} writes, changed={run['changed']}, failed={run['failed']}")
+        log(f"  {label}: {run['wall_s']} s, {run['writes']} writes, changed={run['changed']}, failed={run['failed']}, "
+            f"{run['module_calls']} module calls")  # fmt: skip
     return figures
 
 

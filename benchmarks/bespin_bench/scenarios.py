@@ -132,3 +132,25 @@ def _task_seconds(report: str) -> dict[str, float]:
             name = task["task"]["name"].rpartition(" : ")[2]
             seconds[name] = seconds.get(name, 0.0) + elapsed.total_seconds()
     return seconds
+
+
+# Actions Ansible runs in the controller process, without a module process of their own.
+CONTROLLER_ACTIONS = frozenset(
+    ("set_fact", "debug", "assert", "fail", "meta", "include_tasks", "import_tasks", "include_role", "import_role",
+     "include_vars", "add_host", "group_by", "set_stats", "validate_argument_spec")
+)  # fmt: skip
+
+
+def module_calls(report: str) -> int:
+    """Module processes a run started, from the ansible.posix.json report: one per host and loop item
+    that ran (not skipped) an action with a module (set_fact, assert and the like run in the controller)."""
+    calls = 0
+    for play in json.loads(report)["plays"]:
+        for task in play["tasks"]:
+            for result in task["hosts"].values():
+                action = str(result.get("action", "")).removeprefix("ansible.builtin.").removeprefix("ansible.legacy.")
+                if action in CONTROLLER_ACTIONS:
+                    continue
+                items = result.get("results") if isinstance(result.get("results"), list) else [result]
+                calls += sum(1 for item in items if isinstance(item, dict) and not item.get("skipped"))
+    return calls

@@ -161,3 +161,27 @@ def update_parameters(cluster, name, changes, resolve_conflicts=None):
     if resolve_conflicts:
         params["resolveConflicts"] = resolve_conflicts
     return params
+
+
+def wave_requests(wave, iam_mode, iam_profiles, role_arns):
+    """eks_addon's O(addons) items for a wave of the eks_addons role's managed add-ons (name, version,
+    configuration, iam: the profile whose role the add-on assumes, by IRSA or Pod Identity)."""
+    requests = []
+    for addon in wave:
+        request = {
+            "name": addon["name"],
+            "state": addon.get("state", "present"),
+            "addon_version": addon.get("version", "default"),
+        }
+        if "configuration" in addon:
+            request["configuration_values"] = addon["configuration"]
+        profile = addon.get("iam")
+        if profile is not None:
+            if profile not in role_arns or profile not in iam_profiles:
+                raise RequestError(f"{addon['name']}: iam: no IAM role was made for profile {profile!r}")
+            if iam_mode == "irsa":
+                request["service_account_role_arn"] = role_arns[profile]
+            elif iam_mode == "pod_identity":
+                request["pod_identity_associations"] = {iam_profiles[profile]["service_account"]: role_arns[profile]}
+        requests.append(request)
+    return requests

@@ -26,9 +26,44 @@ options:
     description:
       - Name of the add-on, as DescribeAddonVersions lists it (for example V(vpc-cni), V(coredns),
         V(aws-ebs-csi-driver)).
+      - Exactly one of O(name) and O(addons) is required.
     type: str
-    required: true
     aliases: [addon_name]
+  addons:
+    description:
+      - Several add-ons of the cluster in one task and one module process, instead of O(name).
+      - Each item names an add-on and may set, for it alone, the options listed here; the other options of the
+        task apply to every item.
+      - Every add-on is planned and checked (read calls only) before the first write, and the task fails naming
+        the item (C(addons[2] (coredns): ...)) without writing anything when one is wrong. Then they are
+        written and waited for at the same time, so the task takes the slowest add-on's time, not the sum.
+      - One add-on failing does not stop the others; the task then fails with each failed item's message.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the add-on.
+        type: str
+        required: true
+      state:
+        description: V(present) or V(absent); defaults to O(state).
+        type: str
+        choices: [present, absent]
+      addon_version:
+        description: As O(addon_version), for this add-on.
+        type: str
+      configuration_values:
+        description: As O(configuration_values), for this add-on.
+        type: dict
+      service_account_role_arn:
+        description: As O(service_account_role_arn), for this add-on.
+        type: str
+      pod_identity_associations:
+        description: As O(pod_identity_associations), for this add-on.
+        type: dict
+      preserve:
+        description: As O(preserve), for this add-on; defaults to O(preserve).
+        type: bool
   state:
     description:
       - V(present) installs or updates the add-on; V(absent) deletes it.
@@ -158,6 +193,19 @@ EXAMPLES = r"""
     service_account_role_arn: arn:aws:iam::123456789012:role/petclinic-ebs-csi
     wait: false
 
+- name: A wave of add-ons in one task, waited for together
+  bespin.platform.eks_addon:
+    cluster_name: petclinic
+    addons:
+      - name: eks-pod-identity-agent
+      - name: coredns
+        addon_version: default
+        configuration_values: {replicaCount: 2}
+      - name: kube-proxy
+        state: absent
+        preserve: true
+    resolve_conflicts_on_update: PRESERVE
+
 - name: Stop managing kube-proxy with EKS, leaving it running on the cluster
   bespin.platform.eks_addon:
     cluster_name: petclinic
@@ -167,11 +215,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+addons:
+  description:
+    - With O(addons), one result per item, in order; each has C(name), C(changed), C(addon) and, as with O(name),
+      C(addon_update) and C(diff) where they apply, or C(failed) and C(msg).
+  returned: with O(addons)
+  type: list
+  elements: dict
+  sample: [{"name": "coredns", "changed": false, "addon": {"addon_name": "coredns", "status": "ACTIVE"}}]
 addon:
   description:
     - The add-on as EKS describes it after the run (in check mode, before it), keys in snake case.
     - Empty when the add-on does not exist.
-  returned: always
+  returned: with O(name)
   type: dict
   contains:
     addon_name:
@@ -238,6 +294,10 @@ addon_update:
   sample: {"id": "8f0c4a6e-1111-4b7e-9d3f-0123456789ab", "status": "InProgress", "type": "AddonUpdate"}
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.common.text.converters import to_native
+
 try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ImportError:  # AnsibleAWSModule reports the missing SDK
@@ -282,10 +342,23 @@ from ansible_collections.bespin.platform.plugins.module_utils.eks_addon_view imp
 RESOLVE_CONFLICTS = ["NONE", "OVERWRITE", "PRESERVE"]
 
 
+# The options each item of O(addons) may set for its add-on.
+PER_ADDON_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"]),
+    addon_version=dict(type="str"),
+    configuration_values=dict(type="dict"),
+    service_account_role_arn=dict(type="str"),
+    pod_identity_associations=dict(type="dict"),
+    preserve=dict(type="bool"),
+)
+
+
 def argument_spec():
     return dict(
         cluster_name=dict(type="str", required=True),
-        name=dict(type="str", required=True, aliases=["addon_name"]),
+        name=dict(type="str", aliases=["addon_name"]),
+        addons=dict(type="list", elements="dict", options=PER_ADDON_OPTIONS),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         addon_version=dict(type="str"),
         configuration_values=dict(type="dict"),
@@ -301,16 +374,28 @@ def argument_spec():
     )
 
 
+class AddonFailed(Exception):
+    """The add-on's request failed; `extra` is what the task result reports beside the message."""
+
+    def __init__(self, message, **extra):
+        super().__init__(message)
+        self.extra = {key: value for key, value in extra.items() if value is not None}
+
+
 class AddonRequest:
-    def __init__(self, module, api):
+    """One add-on's request: `params` are the module's options for it (one item of O(addons), merged over the
+    module-level ones, in batch mode); `check_mode` says whether it may write."""
+
+    def __init__(self, module, api, params=None, check_mode=None):
         self.module = module
         self.api = api
-        self.params = module.params
+        self.params = params if params is not None else module.params
+        self.check_mode = module.check_mode if check_mode is None else check_mode
         self.cluster = self.params["cluster_name"]
         self.name = self.params["name"]
 
     def fail(self, message, **extra):
-        self.module.fail_json(msg=message, **{key: value for key, value in extra.items() if value is not None})
+        raise AddonFailed(message, **extra)
 
     # Reads and checks ----------------------------------------------------------------------------
 
@@ -395,11 +480,11 @@ class AddonRequest:
         shown = ("addon_version", "configuration_values", "service_account_role_arn")
         if current is None or current["status"] == "DELETING":
             addon = current
-            if current is not None and self.params["wait"] and not self.module.check_mode:
+            if current is not None and self.params["wait"] and not self.check_mode:
                 addon = self.wait(until_gone=True, changed=False)
             return self.finish(False, addon, {}, {})
         before = diff_view(current_settings(current, {}), shown)
-        if self.module.check_mode:
+        if self.check_mode:
             return self.finish(True, current, before, {})
         self.api.delete_addon(self.cluster, self.name, self.params["preserve"])
         addon = self.api.describe_addon(self.cluster, self.name)
@@ -416,7 +501,7 @@ class AddonRequest:
     def present(self, kubernetes_version, current):
         params = self.params
         if current is not None and current["status"] == "DELETING":
-            if not self.module.check_mode:
+            if not self.check_mode:
                 left = self.wait(until_gone=True, changed=False)
                 if left is not None:
                     self.fail(
@@ -451,7 +536,7 @@ class AddonRequest:
             namespace = entry.get("defaultNamespace") or "kube-system"
             self.check_association_conflicts(namespace, desired["pod_identity_associations"], None)
         after = diff_view(settings_for_create(desired), shown)
-        if self.module.check_mode:
+        if self.check_mode:
             return self.finish(True, None, {}, after)
         request = create_parameters(self.cluster, self.name, desired, params["resolve_conflicts_on_create"])
         addon = self.api.create_addon(**request)
@@ -469,7 +554,7 @@ class AddonRequest:
         changed = bool(changes or tags_to_set or tags_to_remove)
         after_settings = settings_after(before, changes, tags_to_set, tags_to_remove)
         diff_before, diff_after = diff_view(before, shown), diff_view(after_settings, shown)
-        if self.module.check_mode:
+        if self.check_mode:
             return self.finish(changed, current, diff_before, diff_after)
 
         addon, update = current, None
@@ -499,27 +584,95 @@ class AddonRequest:
         result = dict(changed=changed, addon=addon_view(addon), **extra)
         if self.module._diff:
             result["diff"] = dict(before=before, after=after)
-        self.module.exit_json(**result)
+        return result
 
-    def run(self):
+    def run(self, kubernetes_version=None):
+        """The task result for this add-on; raises AddonFailed (or a planning error) when it fails."""
         validate_request(self.params)
-        kubernetes_version = self.api.cluster_version(self.cluster)
+        kubernetes_version = kubernetes_version or self.api.cluster_version(self.cluster)
         current = self.api.describe_addon(self.cluster, self.name)
         if self.params["state"] == "absent":
-            self.absent(current)
-        else:
-            self.present(kubernetes_version, current)
+            return self.absent(current)
+        return self.present(kubernetes_version, current)
 
 
-def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    request = AddonRequest(module, EksAddonApi(eks_client(module)))
+PLANNING_ERRORS = (RequestError, VersionError, ConfigurationError, MissingCluster, AddonFailed)
+
+
+def run_one(module, api):
     try:
-        request.run()
-    except (RequestError, VersionError, ConfigurationError, MissingCluster) as exc:
+        module.exit_json(**AddonRequest(module, api).run())
+    except AddonFailed as exc:
+        module.fail_json(msg=str(exc), **exc.extra)
+    except PLANNING_ERRORS as exc:
         module.fail_json(msg=str(exc))
     except (ClientError, BotoCoreError) as exc:
         module.fail_json_aws(exc, msg=f"EKS refused or failed a call for add-on {module.params['name']}")
+
+
+def addon_params(module, index):
+    """The options of O(addons[index]): its own, over the module-level ones."""
+    shared = {key: value for key, value in module.params.items() if key != "addons"}
+    own = {key: value for key, value in module.params["addons"][index].items() if value is not None}
+    return {**shared, **own}
+
+
+def run_many(module, api):
+    """Every add-on of O(addons) in one process: all planned and checked (read calls only) before the first
+    write, then written and waited for at the same time, one thread each, so the batch takes its slowest
+    add-on's time rather than the sum."""
+    addons = module.params["addons"]
+    names = [item["name"] for item in addons]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        module.fail_json(msg=f"addons: each add-on may be listed once; listed more than once: {', '.join(duplicated)}")
+    try:
+        kubernetes_version = api.cluster_version(module.params["cluster_name"])
+    except MissingCluster as exc:
+        module.fail_json(msg=str(exc))
+    except (ClientError, BotoCoreError) as exc:
+        module.fail_json_aws(exc, msg="EKS refused or failed to describe the cluster")
+
+    def attempt(index, check_mode):
+        request = AddonRequest(module, api, addon_params(module, index), check_mode=check_mode)
+        try:
+            return dict(name=request.name, **request.run(kubernetes_version))
+        except AddonFailed as exc:
+            return dict(name=request.name, failed=True, msg=f"addons[{index}] ({request.name}): {exc}", **exc.extra)
+        except PLANNING_ERRORS as exc:
+            return dict(name=request.name, failed=True, msg=f"addons[{index}] ({request.name}): {exc}")
+        except (ClientError, BotoCoreError) as exc:
+            return dict(name=request.name, failed=True, msg=f"addons[{index}] ({request.name}): EKS refused or "
+                        f"failed a call: {to_native(exc)}")  # fmt: skip
+
+    def outcome(results):
+        failed = [result for result in results if result.get("failed")]
+        changed = any(result.get("changed") for result in results)
+        if failed:
+            module.fail_json(msg="; ".join(result["msg"] for result in failed), changed=changed, addons=results)
+        module.exit_json(changed=changed, addons=results)
+
+    planned = [attempt(index, check_mode=True) for index in range(len(addons))]
+    if module.check_mode or any(result.get("failed") for result in planned):
+        outcome(planned)
+    with ThreadPoolExecutor(max_workers=len(addons)) as pool:
+        outcome(list(pool.map(lambda index: attempt(index, check_mode=False), range(len(addons)))))
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("name", "addons")],
+        required_one_of=[("name", "addons")],
+        supports_check_mode=True,
+    )
+    api = EksAddonApi(eks_client(module))
+    if module.params["addons"] is None:
+        run_one(module, api)
+    elif module.params["addons"]:
+        run_many(module, api)
+    else:
+        module.exit_json(changed=False, addons=[])
 
 
 if __name__ == "__main__":

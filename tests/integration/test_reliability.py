@@ -67,7 +67,7 @@ class Interruption:
 
 INTERRUPTIONS = [
     Interruption(signal.SIGINT, "eks_addons : Create the IAM role of each add-on that calls AWS", 1.5),
-    Interruption(signal.SIGKILL, "eks_addons : Start every add-on of the wave", 1.0),
+    Interruption(signal.SIGKILL, "eks_addons : Install or update every add-on of the wave", 1.0),
     Interruption(signal.SIGKILL, "eks_addons : Install or upgrade the release of karpenter", 0.0,
                  pending_release="kube-system/karpenter"),
     Interruption(signal.SIGKILL, "azure_standby : Virtual machine", 2.0, ("azure_standby", "dr_failover")),

@@ -465,3 +465,61 @@ def test_create_update_delete_succeed_with_throttling(eks, cluster, kubernetes_v
     # Each write reached the API once: the throttled attempts were refused before it.
     assert aws_writes(writes) == {"CreateAddon": 1, "UpdateAddon": 1, "DeleteAddon": 1}
     assert throttled > 0, "the fault plan throttled none of the module's requests: nothing was retried"
+
+
+# Several add-ons in one task (O(addons)) ------------------------------------------------------------
+
+BATCH = ["kube-proxy", "metrics-server", "snapshot-controller"]
+
+
+def batch_args(cluster, *items, **options):
+    return {"cluster_name": cluster, "addons": list(items), **options}
+
+
+def test_a_batch_is_checked_whole_before_any_write(eks, cluster):
+    for name in BATCH:
+        remove(eks, cluster, name)
+    mark = sandbox_mark()
+    items = [{"name": "kube-proxy"}, {"name": "metrics-server", "addon_version": "v0.0.0-nope"},
+             {"name": "snapshot-controller", "service_account_role_arn": "not-an-arn"}]  # fmt: skip
+    result = run_module(MODULE, batch_args(cluster, *items))
+    assert result.get("failed") is True, result
+    assert "addons[1] (metrics-server): addon_version" in result["msg"], result["msg"]
+    assert "addons[2] (snapshot-controller): service_account_role_arn" in result["msg"], result["msg"]
+    assert [r.get("failed", False) for r in result["addons"]] == [False, True, True]
+    assert aws_writes(mark) == {}, "a valid item was written although another was wrong"
+    assert all(describe(eks, cluster, name) is None for name in BATCH)
+
+
+def test_a_batch_is_predicted_created_together_and_a_rerun_changes_nothing(eks, cluster):
+    items = [{"name": name} for name in BATCH]
+    mark = sandbox_mark()
+    predicted = run_module(MODULE, batch_args(cluster, *items), check=True)
+    assert predicted["changed"] is True and [r["changed"] for r in predicted["addons"]] == [True, True, True]
+    assert aws_writes(mark) == {}
+
+    mark = sandbox_mark()
+    result = run_module(MODULE, batch_args(cluster, *items, tags={"team": "platform"}))
+    assert result["changed"] is True and not result.get("failed"), result
+    assert [(r["name"], r["addon"]["status"]) for r in result["addons"]] == [(name, "ACTIVE") for name in BATCH]
+    assert aws_writes(mark) == {"CreateAddon": 3}
+    assert {describe(eks, cluster, name)["tags"]["team"] for name in BATCH} == {"platform"}
+
+    mark = sandbox_mark()
+    again = run_module(MODULE, batch_args(cluster, *items, tags={"team": "platform"}))
+    assert again["changed"] is False and [r["changed"] for r in again["addons"]] == [False] * 3, again
+    assert aws_writes(mark) == {}
+
+
+def test_each_item_may_set_its_own_state(eks, cluster):
+    items = [{"name": "kube-proxy"}, {"name": "metrics-server", "state": "absent"}]
+    result = run_module(MODULE, batch_args(cluster, *items))
+    assert [(r["name"], r["changed"]) for r in result["addons"]] == [("kube-proxy", False), ("metrics-server", True)]
+    assert describe(eks, cluster, "metrics-server") is None
+    for name in BATCH:
+        remove(eks, cluster, name)
+
+
+def test_name_and_addons_exclude_each_other(eks, cluster):
+    result = run_module(MODULE, {"cluster_name": cluster, "name": "coredns", "addons": [{"name": "kube-proxy"}]})
+    assert result.get("failed") is True and "mutually exclusive" in result["msg"], result

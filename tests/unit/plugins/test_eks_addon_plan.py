@@ -144,3 +144,23 @@ def test_create_sends_only_what_is_set():
     assert sent["configurationValues"] == '{"a":1}'
     assert sent["podIdentityAssociations"] == [{"serviceAccount": "aws-node", "roleArn": ROLE}]
     assert (sent["tags"], sent["resolveConflicts"]) == ({"t": "v"}, "OVERWRITE")
+
+
+def test_wave_requests_give_each_add_on_the_role_of_its_profile():
+    from ansible_collections.bespin.platform.plugins.module_utils.eks_addon_plan import wave_requests
+
+    wave = [{"name": "coredns", "configuration": {"replicaCount": 2}},
+            {"name": "aws-ebs-csi-driver", "version": "latest", "iam": "ebs"},
+            {"name": "kube-proxy", "state": "absent"}]  # fmt: skip
+    profiles, arns = {"ebs": {"service_account": "ebs-csi-controller-sa"}}, {"ebs": "arn:aws:iam::1:role/ebs"}
+    pod_identity = wave_requests(wave, "pod_identity", profiles, arns)
+    assert pod_identity == [
+        {"name": "coredns", "state": "present", "addon_version": "default",
+         "configuration_values": {"replicaCount": 2}},
+        {"name": "aws-ebs-csi-driver", "state": "present", "addon_version": "latest",
+         "pod_identity_associations": {"ebs-csi-controller-sa": "arn:aws:iam::1:role/ebs"}},
+        {"name": "kube-proxy", "state": "absent", "addon_version": "default"},
+    ]  # fmt: skip
+    assert wave_requests(wave, "irsa", profiles, arns)[1]["service_account_role_arn"] == "arn:aws:iam::1:role/ebs"
+    with pytest.raises(RequestError, match="aws-ebs-csi-driver: iam: no IAM role was made for profile 'ebs'"):
+        wave_requests(wave, "irsa", profiles, {})

@@ -35,7 +35,7 @@ options:
       - Each item names an add-on and may set, for it alone, the options listed here; the other options of the
         task apply to every item.
       - Every add-on is planned and checked (read calls only) before the first write, and the task fails naming
-        the item (C(addons[2] (coredns): ...)) without writing anything when one is wrong. Then they are
+        each wrong item by its index and name, without writing anything. Then they are
         written and waited for at the same time, so the task takes the slowest add-on's time, not the sum.
       - One add-on failing does not stop the others; the task then fails with each failed item's message.
     type: list

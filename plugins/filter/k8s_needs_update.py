@@ -55,34 +55,7 @@ _value:
 """
 
 
-def _empty(value):
-    # Go's omitempty drops a false bool as it drops "", [] and {}: a controller that writes the whole
-    # object back (Argo CD updates an Application, status and all) leaves `prune: false` absent.
-    return value is None or value is False or value in ({}, [], "")
-
-
-def _differs(desired, live):
-    if isinstance(desired, dict):
-        if not isinstance(live, dict):
-            return not (_empty(desired) and _empty(live))
-        for key, value in desired.items():
-            have = live.get(key)
-            if not (_empty(value) and _empty(have)) and _differs(value, have):
-                return True
-        return False
-    if isinstance(desired, list):
-        if not isinstance(live, list):
-            return not (_empty(desired) and _empty(live))
-        return len(desired) != len(live) or any(_differs(want, have) for want, have in zip(desired, live, strict=True))
-    if _empty(desired) and _empty(live):
-        return False
-    return desired != live and str(desired) != str(live)
-
-
-def k8s_needs_update(desired, live):
-    if not live:
-        return True
-    return _differs(desired, live)
+from ansible_collections.bespin.platform.plugins.module_utils.k8s_compare import k8s_needs_update
 
 
 class FilterModule:

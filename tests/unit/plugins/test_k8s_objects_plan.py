@@ -378,8 +378,9 @@ def test_diffs_of_creates_and_deletes():
 
 def test_secret_values_are_collected_for_no_log():
     encoded = base64.b64encode(b"from-data").decode()
-    items, _problems = parse_objects([secret("s", dsn="p4ss"), {**config_map("c"), "data": {"k": "visible"}},
-                              {**secret("t"), "data": {"k": encoded}}])  # fmt: skip
+    elements = [secret("s", dsn="p4ss"), {**config_map("c"), "data": {"k": "visible"}},
+                {**secret("t"), "data": {"k": encoded}}]  # fmt: skip
+    items, _problems = parse_objects(elements)
     assert secret_values(items) == {"p4ss", encoded, "from-data"}
 
 

@@ -31,6 +31,8 @@ STATES = ("present", "absent")
 WRAPPER_KEYS = frozenset(("definition", "state", "wait"))
 OPERATIONS = ("none", "create", "update", "delete")
 CRD_API_GROUP = "apiextensions.k8s.io"
+# Item.kind_from for a kind that no item of the run defines, but an earlier task does (kinds_to_come).
+EARLIER_TASK = "an earlier task"
 DEFAULT_NAMESPACE = "default"
 FIELD_MANAGER_MAX = 128
 
@@ -250,9 +252,10 @@ def is_namespace(item):
     return item.kind == "Namespace" and item.api_version == "v1"
 
 
-def resolve(items, served, state="present"):
+def resolve(items, served, state="present", kinds_to_come=False):
     """Attach each item's resource from discovery (`served`: (apiVersion, kind) -> resource or None); problems for
-    kinds nothing serves. A kind that a CustomResourceDefinition earlier in the run defines counts as served."""
+    kinds nothing serves. A kind that a CustomResourceDefinition earlier in the run defines counts as served, and
+    with `kinds_to_come` so does any kind: an earlier task of the play (a Helm chart's CRDs) brings it."""
     problems = []
     defined = {}
     for item in in_order(items, state):
@@ -261,7 +264,9 @@ def resolve(items, served, state="present"):
         item.served = resource is not None
         if resource is None and item.state == "present" and key in defined:
             resource, item.kind_from = defined[key][1], defined[key][0]
-        if resource is None and item.state == "present":
+        if resource is None and item.state == "present" and kinds_to_come and item.kind_from is None:
+            item.kind_from = EARLIER_TASK
+        elif resource is None and item.state == "present":
             problems.append(
                 f"{item.where}.kind {item.kind} is not served by the API at {item.api_version}, and no "
                 "CustomResourceDefinition earlier in objects defines it"
@@ -301,9 +306,11 @@ def assume_missing(items, found, state="present"):
     read so far (identity -> live object or None)."""
     creating = {}
     for item in in_order(items, state):
-        if item.state != "present" or item.resource is None:
+        if item.state != "present" or (item.resource is None and item.kind_from != EARLIER_TASK):
             continue
-        if item.kind_from is not None:
+        if item.kind_from == EARLIER_TASK:
+            item.missing_because = "its kind is not served yet (an earlier task brings it)"
+        elif item.kind_from is not None:
             item.missing_because = f"its kind comes from objects[{item.kind_from}], not served yet"
         elif item.namespace in creating:
             item.missing_because = f"its namespace comes from objects[{creating[item.namespace]}], not created yet"

@@ -53,6 +53,15 @@ options:
       - Take over fields another field manager owns (C(force=true)); with V(false), such a conflict fails the module.
     type: bool
     default: true
+  kinds_to_come:
+    description:
+      - Whether kinds the API does not serve yet come from an earlier task of the play, such as the CRDs of a Helm
+        chart installed just before.
+      - With V(true), in check mode (where that task only predicted its install) objects of such kinds are
+        predicted created, and for real the module waits up to O(wait_timeout) for each kind to be served before
+        creating its objects. With V(false), such an object fails the module before any request that writes.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - Seconds each wait may take, both for an element's C(wait) condition and for a kind that a
@@ -188,8 +197,10 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions imp
 
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_json import NOT_FOUND, JsonApi
 from ansible_collections.bespin.platform.plugins.module_utils.k8s_objects_plan import (
+    DEFAULT_NAMESPACE,
     STATES,
     assume_missing,
+    body_of,
     decide,
     diff_entry,
     entry,
@@ -223,6 +234,7 @@ def argument_spec():
         field_manager=dict(type="str", default="bespin.platform"),
         force_conflicts=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=300),
+        kinds_to_come=dict(type="bool", default=False),
     )
     return spec
 
@@ -312,8 +324,13 @@ class Converger:
         """Until the kind an earlier CRD of this run defines is served; the API answers 404 for it until then."""
 
         def check(_label):
-            if self.discover(item.api_version, item.label, fresh=True).get(item.kind) is None:
+            resource = self.discover(item.api_version, item.label, fresh=True).get(item.kind)
+            if resource is None:
                 return False
+            if item.resource is None:  # a kind an earlier task brings: its scope is known only now
+                item.resource = resource
+                item.namespace = (item.namespace or DEFAULT_NAMESPACE) if resource["namespaced"] else None
+                item.body = body_of(item)
             return self.request(item.label, "GET", item.collection_path, [("limit", "1")], missing=True) is not None
 
         Poller(self.params["wait_timeout"]).until_ready([f"{item.kind} ({item.api_version}) served"], check)
@@ -329,7 +346,7 @@ class Converger:
 
     def run(self, items):
         state = self.params["state"]
-        problems = resolve(items, self.served(items), state)
+        problems = resolve(items, self.served(items), state, self.params["kinds_to_come"])
         if problems:
             self.module.fail_json(msg="; ".join(problems), changed=False, objects=[])
         found = {}

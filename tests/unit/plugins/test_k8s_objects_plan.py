@@ -68,10 +68,10 @@ CRD = {
 WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w", "namespace": "shop"}}
 
 
-def planned(objects, served=None, state="present"):
+def planned(objects, served=None, state="present", kinds_to_come=False):
     items, problems = parse_objects(objects, state)
     assert problems == []
-    problems = resolve(items, {**CORE, **(served or {})}, state)
+    problems = resolve(items, {**CORE, **(served or {})}, state, kinds_to_come)
     return items, problems
 
 
@@ -217,6 +217,18 @@ def test_a_kind_nothing_serves_is_a_problem_unless_absent():
     assert problems == []
     assert decide(items[0], None) == ("none", [])
     assert reads(items, {}) == []
+
+
+def test_a_kind_an_earlier_task_brings_is_predicted_created_not_read():
+    items, problems = planned([namespace("shop"), WIDGET], kinds_to_come=True)
+    assert problems == []
+    widget = items[1]
+    assert (widget.served, widget.resource, widget.kind_from) == (False, None, "an earlier task")
+    found = absent_namespaces(items)
+    assume_missing(items, found)
+    assert widget.missing_because == "its kind is not served yet (an earlier task brings it)"
+    assert reads(items, found) == []
+    assert decide(widget, None) == ("create", [])
 
 
 def test_a_crd_later_in_the_list_does_not_define_an_earlier_kind():

@@ -27,9 +27,10 @@ def zone(sandbox):
     route53 = boto3.client("route53")
     name = f"answer-{uuid.uuid4().hex[:8]}.example.com"
     zone_id = route53.create_hosted_zone(Name=name, CallerReference=uuid.uuid4().hex)["HostedZone"]["Id"]
-    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT",
-        "ResourceRecordSet": {"Name": f"app.{name}", "Type": "A", "TTL": 60,
-                              "ResourceRecords": [{"Value": "192.0.2.10"}]}}]})  # fmt: skip
+    record = {"Name": f"app.{name}", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]}
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]}
+    )
     return zone_id, f"app.{name}"
 
 

@@ -208,8 +208,10 @@ class Release:
         self.params = module.params
         self.name, self.namespace = self.params["name"], self.params["namespace"]
         self.settled = "none"
-        # An upgrade that failed on a transient error is tried again this many times, settling the release first.
-        self.retry = RetryPolicy(attempts=4, base_delay=2.0, max_delay=15.0)
+        # An upgrade that failed on a transient error is tried again, settling the release first. An install makes
+        # a hundred requests or more, and client-go retries none of them but 429s: under a few percent of 5xx and
+        # resets most tries fail, hence as many tries as the roles' own retries gave kubernetes.core.helm (nine).
+        self.retry = RetryPolicy(attempts=10, base_delay=2.0, max_delay=10.0)
 
     def read(self):
         return self.helm.release(self.name, self.namespace)

@@ -10,6 +10,7 @@ the release list and history, values given on stdin) is here.
 """
 
 import json
+import re
 
 from ansible_collections.bespin.platform.plugins.module_utils.backoff import RetryPolicy
 from ansible_collections.bespin.platform.plugins.module_utils.helm_pending import is_transient
@@ -25,6 +26,10 @@ class HelmError(Exception):
         super().__init__(f"helm {' '.join(command[1:3])} failed ({rc}): {stderr.strip()}")
         self.stderr = stderr
         self.rc = rc
+
+
+# What helm says when the release to uninstall is not there (a retried uninstall whose first try removed it).
+RELEASE_NOT_FOUND = re.compile(r"release: not found|release not loaded", re.IGNORECASE)
 
 
 def classify_transient(exc):
@@ -57,6 +62,16 @@ class HelmCli:
             return out
 
         return self.retry.call(once, classify_transient) if retry else once()
+
+    def uninstall(self, name, *args):
+        """helm uninstall; a release already gone is what was asked for, also when an earlier try removed it and
+        then failed on a transient error."""
+        try:
+            return self.run("uninstall", name, *args)
+        except HelmError as exc:
+            if RELEASE_NOT_FOUND.search(exc.stderr or ""):
+                return ""
+            raise
 
     def releases(self, namespace, name=None):
         """`helm list --all` in a namespace (only `name`, when given), as dicts."""

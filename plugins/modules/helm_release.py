@@ -234,7 +234,7 @@ class Release:
         if action == "rollback":
             self.helm.run("rollback", self.name, str(revision), *self.helm_wait())
         else:
-            self.helm.run("uninstall", self.name, *self.helm_wait())
+            self.helm.uninstall(self.name, *self.helm_wait())
         return self.read()
 
     def wanted(self):
@@ -317,7 +317,7 @@ class Release:
             if self.module._diff:
                 result["diff"] = {"before": {"status": status_of(found)}, "after": {"status": absent_status()}}
             if not self.module.check_mode:
-                self.helm.run("uninstall", self.name, *self.helm_wait())
+                self.helm.uninstall(self.name, *self.helm_wait())
                 found = None
         result["status"] = status_of(found)
         result["changed"] = result["operation"] != "none" or self.settled != "none"

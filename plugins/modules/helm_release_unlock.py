@@ -198,7 +198,7 @@ def main():
                     if action == "rollback":
                         helm.run("rollback", name, str(revision), *wait)
                     else:
-                        helm.run("uninstall", name, *wait)
+                        helm.uninstall(name, *wait)
             results.append(result)
     except HelmError as exc:
         module.fail_json(msg=str(exc), releases=results)

@@ -97,3 +97,10 @@ def test_secret_data_is_masked_in_manifests():
     assert masked[1]["data"] == {"k": "v"}
     assert "c2VjcmV0" not in masked_manifest(manifest)
     assert masked_manifest("") == ""
+
+
+def test_an_uninstall_of_a_release_already_gone_is_not_an_error():
+    from ansible_collections.bespin.platform.plugins.module_utils.helm_cli import RELEASE_NOT_FOUND
+
+    assert RELEASE_NOT_FOUND.search("Error: uninstall: Release not loaded: karpenter: release: not found")
+    assert not RELEASE_NOT_FOUND.search("Error: uninstall: the server could not find the requested resource")
